@@ -1,0 +1,19 @@
+"""What a source hands decoding: a named blob of bytes that can be opened as a binary stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """One input object: a local file, stdin, an S3 object, a message body.
+
+    `name` is what findings and errors cite (a path, 's3://bucket/key', '-'); `open` returns a fresh
+    binary stream positioned at the start, which the caller closes."""
+
+    name: str
+    open: Callable[[], BinaryIO]
+    size: int | None = None
