@@ -12,8 +12,11 @@ class Blob:
     """One input object: a local file, stdin, an S3 object, a message body.
 
     `name` is what findings and errors cite (a path, 's3://bucket/key', '-'); `open` returns a fresh
-    binary stream positioned at the start, which the caller closes."""
+    binary stream positioned at the start, which the caller closes. `ack`, when set, is called once
+    every finding of this blob has been delivered or spooled: that is when an SQS message may be
+    deleted or a checkpoint may move past this object."""
 
     name: str
     open: Callable[[], BinaryIO]
     size: int | None = None
+    ack: Callable[[], None] | None = None

@@ -1,0 +1,1 @@
+"""State that outlives a run (checkpoints, open windows, the delivery spool), in one SQLite file."""
