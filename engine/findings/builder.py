@@ -1,0 +1,110 @@
+"""Build the native finding (schemas/finding.schema.json) from a rule and the event it matched.
+
+`finding_id` is stable: a digest of the rule id and the event's id (or, for records without an
+eventID, of the record's canonical JSON), so re-running a scan upserts rather than duplicates."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from engine.decoding.records import Origin
+from engine.detection.compiled_rule import CompiledRule
+
+SCHEMA_VERSION = "1.0"
+
+
+def event_key(event: dict[str, Any]) -> str:
+    """The event's identity: its eventID, or a digest of its content when it has none."""
+    event_id = event.get("eventID")
+    if isinstance(event_id, str) and event_id:
+        return event_id
+    canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS, default=str)
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+
+
+def finding_id(rule_id: str, *keys: str) -> str:
+    digest = hashlib.sha256("\x1f".join((rule_id, *keys)).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def actor(event: dict[str, Any]) -> dict[str, Any]:
+    """The principal as CloudTrail names it; for roles, the session issuer's name as user_name."""
+    identity = event.get("userIdentity")
+    if not isinstance(identity, dict):
+        identity = {}
+    user_name = identity.get("userName")
+    if user_name is None:
+        issuer = (identity.get("sessionContext") or {}).get("sessionIssuer") or {}
+        if isinstance(issuer, dict):
+            user_name = issuer.get("userName")
+    return {
+        "type": _str(identity.get("type")),
+        "arn": _str(identity.get("arn")),
+        "principal_id": _str(identity.get("principalId")),
+        "user_name": _str(user_name),
+        "account_id": _str(identity.get("accountId")),
+    }
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def build_finding(
+    rule: CompiledRule,
+    event: dict[str, Any],
+    origin: Origin,
+    *,
+    evidence: bool = True,
+    window_key: str | None = None,
+    events: Sequence[dict[str, Any]] = (),
+    count: int = 1,
+    first_seen: str | None = None,
+    last_seen: str | None = None,
+    window: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One finding. For windows (dedup, thresholds, correlations), `event` is the last event,
+    `events` all of them, and `window_key` identifies the window instead of the event."""
+    definition = rule.rule
+    event_time = _str(event.get("eventTime"))
+    key = window_key if window_key is not None else event_key(event)
+    principal = actor(event)
+    finding: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "finding_id": finding_id(definition.id, key),
+        "rule_id": definition.id,
+        "rule_title": definition.title,
+        "rule_description": definition.description,
+        "severity": rule.severity,
+        "tags": list(rule.tags),
+        "references": list(definition.references),
+        "title": rule.render_title(event),
+        "event_id": _str(event.get("eventID")),
+        "event_time": event_time,
+        "event_source": _str(event.get("eventSource")),
+        "event_name": _str(event.get("eventName")),
+        "event_type": _str(event.get("eventType")),
+        "account_id": _str(event.get("recipientAccountId")) or principal["account_id"],
+        "region": _str(event.get("awsRegion")),
+        "source_ip": _str(event.get("sourceIPAddress")),
+        "user_agent": _str(event.get("userAgent")),
+        "actor": principal,
+        "context": rule.context_values(event),
+        "count": count,
+        "first_seen": first_seen or event_time,
+        "last_seen": last_seen or event_time,
+        "origin": origin.as_dict(),
+    }
+    if events:
+        finding["event_ids"] = [_str(e.get("eventID")) for e in events]
+    if window is not None:
+        finding["window"] = window
+    if evidence:
+        finding["event"] = event
+    return finding

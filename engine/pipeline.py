@@ -1,0 +1,121 @@
+"""The scan pipeline in one place: blobs → decoding → evaluation → findings → emit.
+
+Sources, sinks and the command line stay outside; a `Scanner` only needs blobs in and a callable
+for findings out, which is what the CLI, the Lambda handler and Spark tasks all give it."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from engine.decoding import decode_blob
+from engine.decoding.records import Record, Skip
+from engine.detection.compiled_rule import CompiledRule
+from engine.detection.evaluator import Evaluator
+from engine.findings.builder import build_finding
+from engine.sources.blob import Blob
+
+log = structlog.get_logger("trailwarden.scan")
+
+Finding = dict[str, Any]
+Emit = Callable[[Finding], None]
+
+
+@dataclass(slots=True)
+class ScanStats:
+    """What the summary reports: counts, skips with reasons, rule errors, findings by severity and rule."""
+
+    files: int = 0
+    events: int = 0
+    bytes: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    deliberate_skips: Counter[str] = field(default_factory=Counter)
+    findings_by_severity: Counter[str] = field(default_factory=Counter)
+    findings_by_rule: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def findings(self) -> int:
+        return sum(self.findings_by_severity.values())
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+class Scanner:
+    """Evaluate records against compiled rules and hand each finding to `emit`.
+
+    `flush`, when given, is called before a blob is acknowledged: it must return True only when
+    every finding emitted so far has been delivered or spooled (at-least-once delivery)."""
+
+    def __init__(
+        self,
+        rules: Sequence[CompiledRule],
+        emit: Emit,
+        *,
+        evidence: bool = True,
+        flush: Callable[[], bool] | None = None,
+    ) -> None:
+        self.evaluator = Evaluator(rules)
+        self.emit = emit
+        self.evidence = evidence
+        self.flush = flush
+        self.stats = ScanStats()
+
+    def scan_blobs(self, items: Iterable[Blob | Skip], progress: Callable[[Blob], None] | None = None) -> None:
+        for item in items:
+            if isinstance(item, Skip):
+                self.note_skip(item)
+                continue
+            self.scan_blob(item)
+            if progress is not None:
+                progress(item)
+
+    def scan_blob(self, blob: Blob) -> None:
+        self.stats.files += 1
+        if blob.size:
+            self.stats.bytes += blob.size
+        self.scan_items(decode_blob(blob))
+        if blob.ack is not None and (self.flush is None or self.flush()):
+            blob.ack()
+
+    def scan_items(self, items: Iterable[Record | Skip]) -> None:
+        for item in items:
+            if isinstance(item, Skip):
+                self.note_skip(item)
+            else:
+                self.scan_record(item)
+
+    def scan_record(self, record: Record) -> None:
+        self.stats.events += 1
+        event = record.event
+        for rule in self.evaluator.evaluate(event):
+            if not rule.rule.generate:
+                continue
+            finding = build_finding(rule, event, record.origin, evidence=self.evidence)
+            self.stats.findings_by_severity[rule.severity] += 1
+            self.stats.findings_by_rule[rule.id] += 1
+            self.emit(finding)
+
+    def note_skip(self, skip: Skip) -> None:
+        if skip.error:
+            self.stats.skipped.append(skip)
+            log.warning("input skipped", where=skip.where, reason=skip.reason)
+        else:
+            self.stats.deliberate_skips[skip.reason] += 1
+            log.debug("input passed over", where=skip.where, reason=skip.reason)
+
+    def finish(self) -> ScanStats:
+        self.stats.finished = time.monotonic()
+        return self.stats

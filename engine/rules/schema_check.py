@@ -1,0 +1,113 @@
+"""Pass two of rule validation: the JSON Schema, with each error placed at its YAML position.
+
+When a value fails an `anyOf` (a condition may be a string or an all/any/not/macro tree),
+jsonschema reports every branch; we report the branch the writer evidently meant — the one whose
+type and keys fit the value — as cloud-custodian does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from engine.errors import RuleError
+from engine.resources import schema_path
+from engine.rules.yaml_source import Document
+
+_KIND_DEFS = {"rule", "list", "macro", "override", "filter", "correlation"}
+
+
+@cache
+def _validator(kind: str) -> Draft202012Validator:
+    schema = json.loads(schema_path("rule.schema.json").read_text(encoding="utf-8"))
+    root = {**schema, "allOf": [], "$ref": f"#/$defs/{kind}"}
+    return Draft202012Validator(root)
+
+
+def schema_errors(doc: Document) -> Iterator[RuleError]:
+    """Every schema problem of one document, most specific first, each with file:line:col."""
+    data = doc.data
+    if not isinstance(data, dict):
+        yield RuleError(
+            f"a rule document must be a mapping, not {type(data).__name__}", doc.locate(), "see DESIGN.md"
+        )
+        return
+    kind = data.get("kind", "rule")
+    if kind not in _KIND_DEFS:
+        yield RuleError(
+            f"unknown kind {kind!r}", doc.locate(("kind",)), f"use one of {', '.join(sorted(_KIND_DEFS))}"
+        )
+        return
+    for error in sorted(_validator(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        meant = _branch_meant(error)
+        path = tuple(meant.absolute_path)
+        yield RuleError(_describe(meant), doc.locate(path), _hint(meant))
+
+
+def _branch_meant(error: ValidationError) -> ValidationError:
+    """Descend through anyOf/oneOf to the error of the branch that fits the value's shape."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        branches: dict[int, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(int(sub.schema_path[0]), []).append(sub)
+        instance = error.instance
+        options = error.validator_value if isinstance(error.validator_value, list) else []
+        best = None
+        for index, subs in sorted(branches.items()):
+            branch = options[index] if index < len(options) else {}
+            if _fits(instance, branch):
+                best = min(subs, key=lambda e: -len(e.absolute_path))
+                break
+        if best is None:
+            return error
+        error = best
+    return error
+
+
+def _fits(instance: Any, branch: Any) -> bool:
+    """Does the value have the shape this branch is about (its type, and for objects its key)?"""
+    if not isinstance(branch, dict):
+        return False
+    if "$ref" in branch and branch["$ref"].endswith("/jmespath"):
+        return isinstance(instance, str)
+    if branch.get("type") == "object":
+        required = branch.get("required", [])
+        return isinstance(instance, dict) and all(key in instance for key in required)
+    if branch.get("type") == "array":
+        return isinstance(instance, list)
+    return False
+
+
+def _describe(error: ValidationError) -> str:
+    where = ".".join(str(p) for p in error.absolute_path)
+    prefix = f"{where}: " if where else ""
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"{prefix}unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
+    if error.validator == "required":
+        return f"{prefix}{error.message}"
+    if error.validator in ("anyOf", "oneOf"):
+        return f"{prefix}{_short(error.instance)} is not a valid value here"
+    return f"{prefix}{error.message}"
+
+
+def _hint(error: ValidationError) -> str | None:
+    if error.validator == "additionalProperties":
+        known = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"known keys: {known}"
+    if error.validator == "enum":
+        return f"use one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "id":
+        return "ids are lower-case letters, digits, '.', '_' and '-'"
+    if error.validator in ("anyOf", "oneOf") and error.absolute_path and "condition" in error.absolute_path:
+        return "a condition is a JMESPath string or a mapping with one key: all, any, not or macro"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
