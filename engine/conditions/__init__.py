@@ -1,0 +1,12 @@
+"""JMESPath conditions: trailwarden's extra functions and the compiler that runs conditions fast."""
+
+from engine.conditions.functions import (
+    FUNCTIONS,
+    KNOWN_FUNCTIONS,
+    OPTIONS,
+    check_cidr,
+    check_regex,
+    unknown_functions,
+)
+
+__all__ = ["FUNCTIONS", "KNOWN_FUNCTIONS", "OPTIONS", "check_cidr", "check_regex", "unknown_functions"]
