@@ -1,0 +1,194 @@
+"""`trailwarden scan`: the main job. Parse options, load rules, open sources and sinks, run the
+pipeline, print the summary, exit with the code DESIGN.md fixes (0, 1, 2 or 3)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from types import FrameType
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engine.cli.delivery import Delivery, open_delivery
+from engine.cli.loading import load_or_exit
+from engine.cli.options import SEVERITY, rule_options, selection_options
+from engine.cli.summary import print_summary
+from engine.decoding.records import Skip
+from engine.errors import TrailwardenError, UsageError
+from engine.pipeline import Scanner
+from engine.rules.model import SEVERITY_RANK
+from engine.sources import SourceOptions, open_sources
+from engine.sources.blob import Blob
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date or time (use 2026-11-01 or 2026-11-01T12:00:00Z)") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.command()
+@click.argument("sources", nargs=-1)
+@rule_options
+@selection_options
+@click.option("--format", "format_name", default="native", show_default=True, help="Finding format (see --help-formats).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), help="Write findings to this file (default: stdout).")
+@click.option("--sink", "sinks", multiple=True, help="Send findings to a sink URL (splunk+https://…, elastic+https://…, webhook+https://…, securityhub://REGION, syslog+tcp://…); repeatable. Secrets come from the environment.")
+@click.option("--sinks-config", type=click.Path(exists=True, dir_okay=False), help="A YAML file describing several sinks.")
+@click.option("--fail-on", type=SEVERITY, help="Exit 1 when a finding of this severity or above is made.")
+@click.option("--no-evidence", is_flag=True, help="Leave the CloudTrail record out of findings.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False), help="SQLite file for checkpoints, windows and the delivery spool.")
+@click.option("--since", help="Only events from this time on (S3 and API sources prune by it).")
+@click.option("--until", help="Only events before this time.")
+@click.option("--accounts", help="Comma-separated account ids (S3 sources prune by them).")
+@click.option("--regions", help="Comma-separated regions (S3 sources prune by them).")
+@click.option("--profile", help="AWS profile for S3, SQS and CloudTrail API sources.")
+@click.option("--region", help="AWS region for the AWS clients.")
+@click.option("--lookup-attribute", help="For cloudtrail-api://: AttributeKey=Value (e.g. EventSource=eks.amazonaws.com).")
+@click.option("--follow", is_flag=True, help="Keep reading new input (S3, SQS, CloudTrail API) until interrupted.")
+@click.option("--skip-invalid-rules", is_flag=True, help="Run the valid rules even when some rule files are invalid (exit 3).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+def scan(
+    sources: tuple[str, ...],
+    rule_paths: tuple[str, ...],
+    no_bundled: bool,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    min_severity: str | None,
+    format_name: str,
+    output: str | None,
+    sinks: tuple[str, ...],
+    sinks_config: str | None,
+    fail_on: str | None,
+    no_evidence: bool,
+    state_path: str | None,
+    since: str | None,
+    until: str | None,
+    accounts: str | None,
+    regions: str | None,
+    profile: str | None,
+    region: str | None,
+    lookup_attribute: str | None,
+    follow: bool,
+    skip_invalid_rules: bool,
+    progress: bool | None,
+) -> None:
+    """Scan CloudTrail SOURCES (files, folders, '-', s3://bucket/prefix, sqs://queue, cloudtrail-api://region)."""
+    if not sources:
+        raise click.UsageError("give at least one SOURCE (a file, a folder, '-' for stdin, or s3://…)")
+    ruleset = load_or_exit(rule_paths, no_bundled, allow_errors=skip_invalid_rules)
+    rules = ruleset.selected(select, exclude, min_severity)
+    if not rules:
+        click.echo("no rule is left to run after --select/--exclude/--min-severity", err=True)
+        raise SystemExit(2)
+    options = SourceOptions(
+        since=_parse_time(since),
+        until=_parse_time(until),
+        accounts=tuple(a.strip() for a in (accounts or "").split(",") if a.strip()),
+        regions=tuple(r.strip() for r in (regions or "").split(",") if r.strip()),
+        profile=profile,
+        region=region,
+        follow=follow,
+        state_path=state_path,
+        lookup_attribute=lookup_attribute,
+    )
+    try:
+        delivery = open_delivery(format_name, output, sinks, sinks_config, state_path)
+    except TrailwardenError as exc:
+        click.echo(f"trailwarden: {exc}", err=True)
+        raise SystemExit(exc.exit_code) from exc
+    scanner = Scanner(rules, delivery.submit, evidence=not no_evidence, flush=delivery.flush)
+    interrupted = _install_stop_handler()
+    try:
+        _run(scanner, sources, options, progress, interrupted)
+    except KeyboardInterrupt:
+        click.echo("interrupted: delivering or spooling what was found so far", err=True)
+    except UsageError as exc:
+        delivery.close()
+        click.echo(f"trailwarden: {exc}", err=True)
+        raise SystemExit(2) from exc
+    report = delivery.close()
+    stats = scanner.finish()
+    print_summary(
+        stats,
+        rule_errors=scanner.evaluator.errors,
+        error_samples=scanner.evaluator.error_samples,
+        rules_run=len(rules),
+        delivery=report.lines,
+    )
+    raise SystemExit(_exit_code(stats.findings_by_severity, fail_on, stats.skipped, report, ruleset.errors))
+
+
+def _run(
+    scanner: Scanner,
+    sources: tuple[str, ...],
+    options: SourceOptions,
+    show_progress: bool | None,
+    interrupted: list[bool],
+) -> None:
+    items = _until_stopped(open_sources(sources, options), interrupted)
+    if show_progress is None:
+        show_progress = sys.stderr.isatty()
+    if not show_progress:
+        scanner.scan_blobs(items)
+        return
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]scanning[/bold] {task.fields[name]}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,} files · {task.fields[events]:,} events · {task.fields[findings]:,} findings"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scan", total=None, name="", events=0, findings=0)
+
+        def advance(blob: Blob) -> None:
+            stats = scanner.stats
+            bar.update(task, advance=1, name=blob.name[-60:], events=stats.events, findings=stats.findings)
+
+        scanner.scan_blobs(items, progress=advance)
+
+
+def _until_stopped(items: Iterator[Blob | Skip], interrupted: list[bool]) -> Iterator[Blob | Skip]:
+    """Stop taking new input once SIGTERM arrived; what is under way finishes and is delivered."""
+    for item in items:
+        if interrupted:
+            return
+        yield item
+
+
+def _install_stop_handler() -> list[bool]:
+    flag: list[bool] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        flag.append(True)
+
+    signal.signal(signal.SIGTERM, stop)
+    return flag
+
+
+def _exit_code(
+    by_severity: dict[str, int],
+    fail_on: str | None,
+    skipped: list[Skip],
+    report: Delivery.Report,
+    rule_errors: list[object],
+) -> int:
+    """1 when a finding reaches --fail-on (the gate is the news a pipeline acts on); else 3 when any
+    input was unread, a finding undelivered or a rule file invalid; else 0."""
+    if fail_on is not None:
+        floor = SEVERITY_RANK[fail_on]
+        if any(count and SEVERITY_RANK[sev] >= floor for sev, count in by_severity.items()):
+            return 1
+    if skipped or report.failed or rule_errors:
+        return 3
+    return 0
