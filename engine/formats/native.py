@@ -1,0 +1,37 @@
+"""The native finding, as the engine builds it (schemas/finding.schema.json), checked against its
+schema before it leaves: a finding of the wrong shape is an engine bug, and it is reported with
+the field at fault rather than written for every consumer downstream to trip over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs in [dev] yet
+
+from engine.formats.base import Finding, Format, FormatError
+from engine.formats.registry import register_format
+from engine.resources import schema_path
+
+
+@register_format("native")
+class NativeFormat(Format):
+    def __init__(self, *, validate: bool = True) -> None:
+        self._validator: Draft202012Validator | None = None
+        if validate:
+            schema = orjson.loads(schema_path("finding.schema.json").read_bytes())
+            self._validator = Draft202012Validator(schema)
+
+    def to_record(self, finding: Finding) -> dict[str, Any]:
+        record = dict(finding)
+        if self._validator is not None:
+            problems = sorted(self._validator.iter_errors(record), key=lambda e: list(e.absolute_path))
+            if problems:
+                first = problems[0]
+                where = "/".join(str(p) for p in first.absolute_path) or "(top)"
+                raise FormatError(
+                    f"finding {record.get('finding_id')!r} does not fit finding.schema.json at {where}: "
+                    f"{first.message}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                    hint="this is a bug in the rule engine; please report it with the rule id",
+                )
+        return record
