@@ -54,6 +54,7 @@ def _parse_time(value: str | None) -> datetime | None:
 @click.option("--region", help="AWS region for the AWS clients.")
 @click.option("--lookup-attribute", help="For cloudtrail-api://: AttributeKey=Value (e.g. EventSource=eks.amazonaws.com).")
 @click.option("--follow", is_flag=True, help="Keep reading new input (S3, SQS, CloudTrail API) until interrupted.")
+@click.option("--poll-seconds", type=click.FloatRange(min=0), help="With --follow: pause between polls of S3 and the CloudTrail API (default 30 s).")
 @click.option("--skip-invalid-rules", is_flag=True, help="Run the valid rules even when some rule files are invalid (exit 3).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
 def scan(
@@ -78,6 +79,7 @@ def scan(
     region: str | None,
     lookup_attribute: str | None,
     follow: bool,
+    poll_seconds: float | None,
     skip_invalid_rules: bool,
     progress: bool | None,
 ) -> None:
@@ -99,6 +101,7 @@ def scan(
         follow=follow,
         state_path=state_path,
         lookup_attribute=lookup_attribute,
+        poll_seconds=poll_seconds,
     )
     try:
         delivery = open_delivery(format_name, output, sinks, sinks_config, state_path)

@@ -24,6 +24,7 @@ class SourceOptions:
     follow: bool = False
     state_path: str | None = None
     lookup_attribute: str | None = None  # "AttributeKey=Value" for cloudtrail-api://
+    poll_seconds: float | None = None  # follow mode: pause between polls (None: each source's default)
 
 
 SourceOpener = Callable[[str, SourceOptions], Iterator[Blob | Skip]]
