@@ -1,0 +1,242 @@
+"""Generated code for function calls: inline fast paths for the functions conditions use most.
+
+Every fast path is guarded by the exact argument classes it handles (``str``, ``list``, ...) and falls
+back to the library's ``call_function`` otherwise, which then checks types and arity and raises the
+library's error. Literal arguments that need work (a CIDR list, a regex, a glob) are prepared here,
+once per expression; a literal the helper rejects (a bad regex) takes the library path, so it fails
+when the expression runs, exactly as it does under jmespath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from engine.conditions.functions import InvalidArgumentError, compile_glob, compile_regex, parse_networks
+from engine.conditions.values import ANY, BOOL, PLAIN, Kind, Value
+
+if TYPE_CHECKING:
+    from engine.conditions.compiler import Body, _Module
+
+Node = Mapping[str, Any]
+Inliner = Callable[["_Module", "Body", Sequence[Value], Sequence[Node]], "str | None"]
+
+# The kind of what each function returns when the library runs it (for the truth test).
+_RETURNS_BOOL = frozenset(
+    {"contains", "starts_with", "ends_with", "cidr_match", "is_private_ip", "regex_match", "glob_match"}
+)
+# str, list, dict or null: values whose Python truth is JMESPath's.
+_RETURNS_PLAIN = frozenset(
+    {
+        "to_string",
+        "to_array",
+        "join",
+        "keys",
+        "values",
+        "sort",
+        "sort_by",
+        "map",
+        "merge",
+        "reverse",
+        "type",
+        "lower",
+        "upper",
+        "arn_partition",
+        "arn_service",
+        "arn_region",
+        "arn_account",
+        "arn_resource",
+    }
+)
+
+
+def emit_call(
+    module: _Module, body: Body, name: str, arguments: Sequence[Value], nodes: Sequence[Node]
+) -> Value:
+    """Emit ``name(arguments...)``: inline when a fast path fits, else through the library."""
+    target = body.temp()
+    inliner = _INLINERS.get(name)
+    expression = inliner(module, body, arguments, nodes) if inliner else None
+    if expression is None:
+        expression = _library_call(name, arguments)
+    body.emit(f"{target} = {expression}")
+    return Value(target, _result_kind(name))
+
+
+def _result_kind(name: str) -> Kind:
+    if name in _RETURNS_BOOL:
+        return BOOL
+    return PLAIN if name in _RETURNS_PLAIN else ANY
+
+
+def _library_call(name: str, arguments: Sequence[Value]) -> str:
+    return f"_call({name!r}, [{', '.join(argument.code for argument in arguments)}])"
+
+
+def _is_string_literal(node: Node) -> bool:
+    return node["type"] == "literal" and node["value"].__class__ is str
+
+
+def _guarded(expression: str, guards: Sequence[str], name: str, arguments: Sequence[Value]) -> str:
+    if not guards:
+        return expression
+    return f"{expression} if {' and '.join(guards)} else {_library_call(name, arguments)}"
+
+
+def _string_guards(arguments: Sequence[Value], nodes: Sequence[Node]) -> list[str]:
+    return [
+        f"{argument.code}.__class__ is str"
+        for argument, node in zip(arguments, nodes, strict=True)
+        if not _is_string_literal(node)
+    ]
+
+
+def _one_string(method: str) -> Inliner:
+    """A function of one string that is a str method: lower, upper."""
+
+    def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+        if len(arguments) != 1:
+            return None
+        return _guarded(
+            f"{arguments[0].code}.{method}()", _string_guards(arguments, nodes), method, arguments
+        )
+
+    return inline
+
+
+def _affix(name: str, method: str) -> Inliner:
+    """starts_with / ends_with: two strings."""
+
+    def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+        if len(arguments) != 2:
+            return None
+        subject, affix = arguments
+        return _guarded(
+            f"{subject.code}.{method}({affix.code})", _string_guards(arguments, nodes), name, arguments
+        )
+
+    return inline
+
+
+def _contains(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    if len(arguments) != 2:
+        return None
+    subject, search = arguments
+    literal = nodes[0]["value"] if nodes[0]["type"] == "literal" else None
+    if literal.__class__ is list:
+        if literal and all(item.__class__ is str for item in literal):
+            # Membership of a str in a list of str is set membership; anything else compares
+            # against the list itself, as the library does.
+            strings = module.constant(frozenset(literal))
+            needle = search.code
+            return f"{needle} in {strings} if {needle}.__class__ is str else {needle} in {subject.code}"
+        return f"{search.code} in {subject.code}"
+    guard = f"({subject.code}.__class__ is list or {subject.code}.__class__ is str)"
+    return _guarded(f"{search.code} in {subject.code}", [guard], "contains", arguments)
+
+
+def _length(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    if len(arguments) != 1:
+        return None
+    (subject,) = arguments
+    return _guarded(f"len({subject.code})", [f"{subject.code}.__class__ in _SIZED"], "length", arguments)
+
+
+def _not_null(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    if not arguments:
+        return None
+    expression = "None"
+    for argument in reversed(arguments):
+        expression = f"{argument.code} if {argument.code} is not None else {expression}"
+    return expression
+
+
+def _to_string(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    if len(arguments) != 1:
+        return None
+    (subject,) = arguments
+    return _guarded(subject.code, [f"{subject.code}.__class__ is str"], "to_string", arguments)
+
+
+def _cidr_match(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    if len(arguments) != 2 or nodes[1]["type"] != "literal":
+        return None
+    cidrs = nodes[1]["value"]
+    if cidrs.__class__ is list and all(cidr.__class__ is str for cidr in cidrs):
+        cidrs = tuple(cidrs)
+    elif cidrs.__class__ is not str:
+        return None
+    try:
+        networks = module.constant(parse_networks(cidrs))
+    except InvalidArgumentError:
+        return None
+    ip = arguments[0]
+    return _guarded(
+        f"_in_networks({ip.code}, {networks})",
+        _string_guards(arguments[:1], nodes[:1]),
+        "cidr_match",
+        arguments,
+    )
+
+
+def _pattern(name: str, compile_pattern: Callable[[str], Callable[[str], Any]]) -> Inliner:
+    """regex_match / glob_match with a literal pattern, compiled here once."""
+
+    def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+        if len(arguments) != 2 or not _is_string_literal(nodes[1]):
+            return None
+        try:
+            matcher = module.constant(compile_pattern(nodes[1]["value"]))
+        except InvalidArgumentError:
+            return None
+        subject = arguments[0]
+        return _guarded(
+            f"{matcher}({subject.code}) is not None",
+            _string_guards(arguments[:1], nodes[:1]),
+            name,
+            arguments,
+        )
+
+    return inline
+
+
+def _is_private_ip(
+    module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]
+) -> str | None:
+    if len(arguments) != 1:
+        return None
+    return _guarded(
+        f"_is_private({arguments[0].code})", _string_guards(arguments, nodes), "is_private_ip", arguments
+    )
+
+
+def _arn(name: str, part: int) -> Inliner:
+    def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+        if len(arguments) != 1:
+            return None
+        return _guarded(
+            f"_arn_part({arguments[0].code}, {part})", _string_guards(arguments, nodes), name, arguments
+        )
+
+    return inline
+
+
+_INLINERS: dict[str, Inliner] = {
+    "contains": _contains,
+    "starts_with": _affix("starts_with", "startswith"),
+    "ends_with": _affix("ends_with", "endswith"),
+    "length": _length,
+    "not_null": _not_null,
+    "to_string": _to_string,
+    "lower": _one_string("lower"),
+    "upper": _one_string("upper"),
+    "cidr_match": _cidr_match,
+    "is_private_ip": _is_private_ip,
+    "regex_match": _pattern("regex_match", compile_regex),
+    "glob_match": _pattern("glob_match", compile_glob),
+    "arn_partition": _arn("arn_partition", 1),
+    "arn_service": _arn("arn_service", 2),
+    "arn_region": _arn("arn_region", 3),
+    "arn_account": _arn("arn_account", 4),
+    "arn_resource": _arn("arn_resource", 5),
+}
