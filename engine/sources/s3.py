@@ -1,0 +1,298 @@
+"""`s3://bucket/prefix`: read a trail bucket, listing only the prefixes that can hold wanted keys.
+
+Under a CloudTrail layout (`[prefix/]AWSLogs/…`) accounts, org ids and regions are discovered with
+`Delimiter='/'` listings — or taken from `--accounts`/`--regions` without listing — and each region
+folder is listed from the first day `--since` allows up to the last day `--until` allows. Digest
+folders are reported, never listed. A prefix with no `AWSLogs/` folder is listed whole.
+
+With `--follow` the region folders are listed again every poll from a little before the last key
+read (late deliveries sort just before it; day folders roll over on their own because keys sort
+across them). Progress is checkpointed per region folder (engine.state.checkpoints)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+
+from engine.decoding.records import Skip
+from engine.errors import UsageError
+from engine.sources import SourceOptions, aws, register_source
+from engine.sources.blob import Blob
+from engine.sources.s3_fetch import FLUSH, Item, ObjectRef, fetch_objects
+from engine.sources.trail_keys import (
+    DELIVERY_LAG,
+    DIGEST_FOLDER,
+    LOG_FOLDERS,
+    LayoutPath,
+    Scope,
+    is_account,
+    is_org,
+    parse_layout,
+    rewind,
+)
+from engine.state.checkpoints import Checkpoints, StreamProgress
+from engine.state.db import StateDB
+
+log = structlog.get_logger("trailwarden.s3")
+
+# How far before the last key read a new listing starts, for files that arrive out of order.
+LATE_ARRIVAL = timedelta(minutes=15)
+DEFAULT_POLL_SECONDS = 30.0
+# Root errors that another poll will not cure.
+_PERMANENT = frozenset(
+    {"NoSuchBucket", "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+     "PermanentRedirect", "InvalidBucketName", "NoCredentialsError"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """One listing unit: `prefix` is listed recursively; `folder` is the region folder where day
+    folders start and `stem` its file names' start (both empty outside the CloudTrail layout)."""
+
+    prefix: str
+    folder: str = ""
+    stem: str = ""
+
+
+@dataclass(slots=True)
+class _Cursor:
+    progress: StreamProgress
+    last_listed: str | None = None
+
+
+@dataclass(slots=True)
+class S3Reader:
+    """Reads one `s3://bucket/prefix` spec; `client` is a boto3 S3 client."""
+
+    client: Any
+    bucket: str
+    prefix: str
+    scope: Scope = field(default_factory=Scope)
+    checkpoints: Checkpoints = field(default_factory=lambda: Checkpoints(StateDB(":memory:")))
+    follow: bool = False
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _cursors: dict[str, _Cursor] = field(default_factory=dict)
+    _reported: set[str] = field(default_factory=set)
+    _stopped: bool = False  # the bucket cannot be read at all: no further poll
+
+    def blobs(self) -> Iterator[Blob | Skip]:
+        return fetch_objects(self.client, self.refs())
+
+    def refs(self) -> Iterator[Item]:
+        """Every wanted object as a ref, pass after pass in follow mode."""
+        while True:
+            for found in self._discover():
+                if isinstance(found, Skip):
+                    if found.where not in self._reported:
+                        self._reported.add(found.where)
+                        yield found
+                    continue
+                yield from self._list(found)
+            if not self.follow or self._stopped or self._past_until():
+                return
+            yield FLUSH
+            self.sleep(self.poll_seconds)
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def _discover(self) -> Iterator[Stream | Skip]:
+        layout = parse_layout(self.prefix)
+        if layout is None:
+            folder = self.prefix if not self.prefix or self.prefix.endswith("/") else self.prefix + "/"
+            try:
+                folders, _ = self._children(folder)
+            except aws.AWS_ERRORS as exc:
+                yield self._root_error(exc)
+                return
+            if f"{folder}AWSLogs/" not in folders:
+                log.info(
+                    "no AWSLogs/ folder under the prefix: listing everything", prefix=self.url(self.prefix)
+                )
+                yield Stream(self.prefix)
+                return
+            for other in sorted(set(folders) - {f"{folder}AWSLogs/"}):
+                yield Skip(
+                    self.url(other), "outside AWSLogs/: not CloudTrail's layout, not read", error=False
+                )
+            layout = LayoutPath(base=f"{folder}AWSLogs/")
+        yield from self._walk(layout)
+
+    def _walk(self, layout: LayoutPath) -> Iterator[Stream | Skip]:
+        for account_prefix in self._accounts(layout):
+            account = account_prefix.rstrip("/").rsplit("/", 1)[-1]
+            folders = [f"{account_prefix}{layout.folder}/"] if layout.folder else self._listed(account_prefix)
+            for folder in folders:
+                if isinstance(folder, Skip):
+                    yield folder
+                    continue
+                name = folder.rstrip("/").rsplit("/", 1)[-1]
+                if name == DIGEST_FOLDER:
+                    yield Skip(
+                        self.url(folder), "CloudTrail digest files (hashes, not events): not read", False
+                    )
+                elif name not in LOG_FOLDERS:
+                    yield Skip(self.url(folder), "not CloudTrail logs: not read", error=False)
+                else:
+                    yield from self._regions(folder, f"{account}_{name}_", layout)
+
+    def _accounts(self, layout: LayoutPath) -> Iterator[str]:
+        """Account folders (`…/AWSLogs/[o-org/]<account>/`) that may hold wanted keys."""
+        if layout.account is not None:
+            org = f"{layout.org}/" if layout.org else ""
+            if self.scope.wants_account(layout.account):
+                yield f"{layout.base}{org}{layout.account}/"
+            return
+        parents = [f"{layout.base}{layout.org}/"] if layout.org else [layout.base]
+        while parents:
+            parent = parents.pop(0)
+            if self.scope.accounts and parent != layout.base:
+                yield from (f"{parent}{account}/" for account in sorted(self.scope.accounts))
+                continue
+            for child in self._listed(parent):
+                if isinstance(child, Skip):
+                    continue
+                name = child.rstrip("/").rsplit("/", 1)[-1]
+                if is_org(name) and parent == layout.base:
+                    parents.append(child)
+                elif is_account(name):
+                    if self.scope.wants_account(name):
+                        yield child
+                elif child not in self._reported:
+                    self._reported.add(child)
+                    log.info("not an account or organisation folder: not read", prefix=self.url(child))
+
+    def _regions(self, folder: str, stem: str, layout: LayoutPath) -> Iterator[Stream | Skip]:
+        if layout.region is not None:
+            regions = [layout.region] if self.scope.wants_region(layout.region) else []
+        elif self.scope.regions:
+            regions = sorted(self.scope.regions)
+        else:
+            listed = self._listed(folder)
+            yield from (item for item in listed if isinstance(item, Skip))
+            names = [item.rstrip("/").rsplit("/", 1)[-1] for item in listed if isinstance(item, str)]
+            regions = [name for name in names if self.scope.wants_region(name)]
+        date = "".join(f"{part}/" for part in layout.date)
+        for region in regions:
+            yield Stream(f"{folder}{region}/{date}", f"{folder}{region}/", f"{stem}{region}_")
+
+    def _listed(self, prefix: str) -> list[str | Skip]:
+        """Sub-folders of `prefix`, or a Skip saying why they could not be listed."""
+        try:
+            folders, _ = self._children(prefix)
+        except aws.AWS_ERRORS as exc:
+            return [Skip(self.url(prefix), f"could not be listed: {aws.explain(exc)}")]
+        return list(folders)
+
+    def _children(self, prefix: str) -> tuple[list[str], list[str]]:
+        folders: list[str] = []
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            folders.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
+            keys.extend(o["Key"] for o in page.get("Contents", []))
+        return folders, keys
+
+    # -- listing -----------------------------------------------------------------------------
+
+    def _list(self, stream: Stream) -> Iterator[ObjectRef | Skip]:
+        cursor = self._cursor(stream)
+        progress = cursor.progress
+        paginator = self.client.get_paginator("list_objects_v2")
+        kwargs = {"Bucket": self.bucket, "Prefix": stream.prefix}
+        start = self._start_after(stream, cursor)
+        if start:
+            kwargs["StartAfter"] = start
+        try:
+            for page in paginator.paginate(**kwargs):
+                for obj in page.get("Contents", []):
+                    key: str = obj["Key"]
+                    if stream.folder and self.scope.past_until(key):
+                        return
+                    cursor.last_listed = key
+                    if key.endswith("/") or not progress.wants(key):
+                        continue
+                    reason = self.scope.why_not(key)
+                    if reason is not None:
+                        progress.passed_over(key)
+                        yield Skip(self.url(key), reason, error=False)
+                        continue
+                    progress.handed_out(key)
+                    yield ObjectRef(
+                        self.bucket, key, obj.get("Size"), ack=_bind(progress.acked, key),
+                        fail=_bind(progress.failed, key),
+                    )  # fmt: skip
+        except aws.AWS_ERRORS as exc:
+            yield Skip(self.url(stream.prefix), f"could not be listed: {aws.explain(exc)}")
+        finally:
+            progress.flush()
+
+    def _start_after(self, stream: Stream, cursor: _Cursor) -> str | None:
+        """The latest of: the first key `--since` allows, the checkpoint, and (between polls) a
+        little before the last key listed."""
+        candidates = [cursor.progress.resume_after()]
+        if stream.folder:
+            candidates.append(self.scope.first_position(stream.folder, stream.stem))
+        if cursor.last_listed:
+            candidates.append(rewind(cursor.last_listed, LATE_ARRIVAL))
+        return max((c for c in candidates if c), default=None)
+
+    def _cursor(self, stream: Stream) -> _Cursor:
+        cursor = self._cursors.get(stream.prefix)
+        if cursor is None:
+            progress = StreamProgress(
+                self.checkpoints, self.url(stream.prefix), keep_from=lambda key: rewind(key, LATE_ARRIVAL)
+            )
+            cursor = self._cursors[stream.prefix] = _Cursor(progress)
+        return cursor
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def _root_error(self, exc: BaseException) -> Skip:
+        """The prefix itself could not be listed; follow mode polls again unless that cannot help."""
+        self._stopped = aws.error_code(exc) in _PERMANENT
+        log.warning("cannot list the prefix", prefix=self.url(self.prefix), error=aws.explain(exc))
+        return Skip(self.url(self.prefix), f"could not be listed: {aws.explain(exc)}", error=True)
+
+    def _past_until(self) -> bool:
+        return self.scope.until is not None and self.now() > self.scope.until + DELIVERY_LAG
+
+
+def _bind(fn: Callable[[str], None], item: str) -> Callable[[], None]:
+    return lambda: fn(item)
+
+
+def parse_url(spec: str) -> tuple[str, str]:
+    """`s3://bucket/prefix` → (bucket, prefix)."""
+    parts = urlsplit(spec)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise UsageError(f"not an S3 URL: {spec!r}", hint="write s3://bucket or s3://bucket/prefix/")
+    prefix = spec.split("://", 1)[1].split("/", 1)[1] if "/" in spec.split("://", 1)[1] else ""
+    return parts.netloc, prefix
+
+
+def scope_of(options: SourceOptions) -> Scope:
+    return Scope(options.since, options.until, frozenset(options.accounts), frozenset(options.regions))
+
+
+@register_source("s3")
+def open_s3(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
+    bucket, prefix = parse_url(spec)
+    client = aws.client(aws.session(options), "s3")
+    db = StateDB(options.state_path or ":memory:")
+    reader = S3Reader(
+        client, bucket, prefix, scope_of(options), Checkpoints(db), follow=options.follow,
+        poll_seconds=DEFAULT_POLL_SECONDS if options.poll_seconds is None else options.poll_seconds,
+    )  # fmt: skip
+    return reader.blobs()
