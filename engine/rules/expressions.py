@@ -97,7 +97,7 @@ def compile_search(expression: str, lists: Mapping[str, tuple[Any, ...]]) -> Sea
         reason = exc.msg if hasattr(exc, "msg") else str(exc)
         token = f" near {exc.token_value!r}" if exc.token_value not in (None, "") else ""
         raise ExpressionError(
-            ExpressionProblem(f"JMESPath syntax error: {reason}{token}", offset, "check the expression")
+            ExpressionProblem(f"JMESPath syntax error: {reason}{token}", offset)
         ) from exc
     except jmespath_errors.JMESPathError as exc:
         raise ExpressionError(ExpressionProblem(f"JMESPath error: {exc}", None)) from exc

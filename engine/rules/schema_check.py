@@ -42,10 +42,21 @@ def schema_errors(doc: Document) -> Iterator[RuleError]:
             f"unknown kind {kind!r}", doc.locate(("kind",)), f"use one of {', '.join(sorted(_KIND_DEFS))}"
         )
         return
+    missing: dict[tuple[str | int, ...], list[str]] = {}
     for error in sorted(_validator(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         meant = _branch_meant(error)
         path = tuple(meant.absolute_path)
+        if meant.validator == "required":  # one message per object listing every missing key
+            missing.setdefault(path, []).extend(k for k in meant.validator_value if k not in meant.instance)
+            continue
         yield RuleError(_describe(meant), doc.locate(path), _hint(meant))
+    for path, keys in missing.items():
+        where = ".".join(map(str, path))
+        noun = "key" if len(keys) == 1 else "keys"
+        yield RuleError(
+            f"{where + ': ' if where else ''}missing required {noun}: {', '.join(dict.fromkeys(keys))}",
+            doc.locate(path),
+        )
 
 
 def _branch_meant(error: ValidationError) -> ValidationError:
@@ -88,8 +99,6 @@ def _describe(error: ValidationError) -> str:
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f"{prefix}unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
-    if error.validator == "required":
-        return f"{prefix}{error.message}"
     if error.validator in ("anyOf", "oneOf"):
         return f"{prefix}{_short(error.instance)} is not a valid value here"
     return f"{prefix}{error.message}"

@@ -86,7 +86,7 @@ def test_jmespath_syntax_error_has_line_and_caret(tmp_path: Path) -> None:
         """,
     )
     (error,) = _errors(tmp_path)
-    assert error.startswith("syntax.yml:5:12: JMESPath syntax error")
+    assert "syntax.yml:5:12: JMESPath syntax error" in error
     assert "^" in error
 
 
@@ -120,7 +120,7 @@ def test_unknown_list_and_function_and_macro(tmp_path: Path) -> None:
     errors = _errors(tmp_path)
     assert any("refs.yml:5:12" in e and "unknown list $trusted_roles" in e for e in errors), errors
     assert any("refs.yml:11:12" in e and "unknown function lowercase()" in e for e in errors), errors
-    assert any("refs.yml:18:14" in e and "unknown macro 'is_root'" in e for e in errors), errors
+    assert any("refs.yml:19:14" in e and "unknown macro 'is_root'" in e for e in errors), errors
 
 
 def test_duplicate_id_names_both_places(tmp_path: Path) -> None:
@@ -136,8 +136,8 @@ def test_one_bad_rule_leaves_the_others_loaded(tmp_path: Path) -> None:
     write_rules(tmp_path, "mixed.yml", GOOD + "---\nid: broken\ntitle: t\n")
     ruleset = load_ruleset([tmp_path], bundled=False)
     assert [r.id for r in ruleset.rules] == ["good-rule"]
-    assert len(ruleset.errors) == 1
-    assert "mixed.yml:8:1" in str(ruleset.errors[0])
+    (error,) = ruleset.errors
+    assert "mixed.yml:8:1: missing required keys: description, severity, condition" in str(error)
 
 
 def test_alias_bomb_and_huge_file_are_refused(tmp_path: Path) -> None:
