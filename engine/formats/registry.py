@@ -14,7 +14,7 @@ from engine.formats.base import Format
 F = TypeVar("F", bound=type[Format])
 
 _REGISTRY: dict[str, type[Format]] = {}
-_BUILTIN = ("native", "ocsf")
+_BUILTIN = ("native", "ocsf", "asff")
 
 
 def register_format(name: str) -> Callable[[F], F]:
