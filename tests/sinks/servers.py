@@ -52,7 +52,7 @@ class HttpServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> Reply:
         raise NotImplementedError
@@ -365,6 +365,12 @@ def _wait(done: Callable[[], bool], timeout: float) -> list[bytes] | None:
     while not done() and time.monotonic() < deadline:
         time.sleep(0.01)
     return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def basic(user: str, password: str) -> str:

@@ -1,0 +1,161 @@
+"""Splunk HTTP Event Collector: `splunk+https://host:8088` (or `splunk+http://` for a lab).
+
+A batch is the HEC envelopes of its findings concatenated in one POST to `/services/collector/event`
+with `Authorization: Splunk <token>`; the token comes from env `TRAILWARDEN_HEC_TOKEN` or the file
+named by `TRAILWARDEN_HEC_TOKEN_FILE`. URL settings: `index`, `sourcetype`, `source`, `host` (set on
+every envelope), `ack=true` (indexer acknowledgement), `ack_timeout` (seconds, default 60),
+`channel` (a UUID; one is made per run otherwise). A path after the port is kept as a prefix for
+HEC behind a reverse proxy.
+
+What the answers mean here: 503, other 5xx, 429 and network errors are retried. 400/401/403 are
+never retried. A 400 naming `invalid-event-number` rejects that one finding and re-sends the others
+at once; Splunk may already have indexed the events before the bad one, so those can arrive twice
+(delivery is at least once). With `ack=true` a batch counts as delivered only when the indexers
+acknowledge its `ackId`; one not acknowledged within `ack_timeout` is sent again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import structlog
+
+from engine.errors import UsageError
+from engine.sinks.base import Delivery, Finding, Sink, SinkOptions, load_format, register_sink
+from engine.sinks.http import HttpClient, Response, TransportError, retryable_status
+from engine.sinks.url import SinkURL
+
+log = structlog.get_logger()
+
+TOKEN_ENV = "TRAILWARDEN_HEC_TOKEN"
+EVENT_PATH = "/services/collector/event"
+ACK_PATH = "/services/collector/ack"
+_ENVELOPE_KEYS = ("index", "sourcetype", "source", "host")
+
+
+@register_sink("splunk+https", "splunk+http")
+class SplunkHecSink(Sink):
+    default_format = "hec"
+    # HEC's default max_content_length is 1 MB (limits.conf); stay under it.
+    default_batch_size = 500
+    default_batch_bytes = 800_000
+
+    def __init__(self, url: SinkURL, options: SinkOptions) -> None:
+        super().__init__(url, options)
+        if url.transport not in ("http", "https") or not url.host:
+            raise UsageError(f"sink {self.url}: expected splunk+https://host:8088")
+        token = self.secret("token", TOKEN_ENV)
+        if not token:
+            raise UsageError(
+                f"sink {self.url}: no HEC token",
+                hint=f"set {TOKEN_ENV} or {TOKEN_ENV}_FILE (a file holding the token)",
+            )
+        # The envelope always comes from the `hec` format; another --format fills its `event`.
+        self.envelope = self.format if self.format_name == "hec" else load_format("hec")
+        self.overrides = {key: self.params[key] for key in _ENVELOPE_KEYS if self.params.get(key)}
+        self.ack = self.flag("ack")
+        self.ack_timeout = self.number("ack_timeout", 60.0)
+        self.channel = self.param("channel") or str(uuid.uuid4())
+        self.prefix = url.path
+        self.headers = {"Authorization": f"Splunk {token}", "Content-Type": "application/json"}
+        if self.ack:
+            self.headers["X-Splunk-Request-Channel"] = self.channel
+        self.client = HttpClient(url.base(8088), timeout=options.timeout, environ=options.env())
+        self._warned_no_ack = False
+
+    def encode(self, finding: Finding) -> bytes:
+        record = self.envelope.to_record(finding)
+        envelope: dict[str, Any] = dict(record) if isinstance(record, dict) else {"event": record}
+        if self.format is not self.envelope:
+            envelope["event"] = self.format.to_record(finding)
+        envelope.update(self.overrides)
+        return orjson.dumps(envelope)
+
+    def send(self, batch: Sequence[Finding]) -> Delivery:
+        events, outcome = self.encode_each(batch, self.encode)
+        # Each 400 with invalid-event-number removes one event, so this ends within len(batch) posts.
+        while events:
+            body = b"\n".join(data for _, data in events)
+            ids = [fid for fid, _ in events]
+            try:
+                resp = self.client.post(self.prefix + EVENT_PATH, body, self.headers)
+            except TransportError as exc:
+                return outcome + Delivery.failed(ids, f"HEC unreachable: {exc}", nbytes=len(body))
+            if resp.status == 200:
+                return outcome + self._accepted(ids, resp, len(body))
+            bad = _invalid_event(resp, len(events))
+            if bad is None:
+                return outcome + self._refused(ids, resp, len(body))
+            fid, _ = events.pop(bad)
+            outcome += Delivery.refused([fid], f"HEC rejected the event: {_reason(resp)}", nbytes=len(body))
+        return outcome
+
+    def _accepted(self, ids: list[str], resp: Response, nbytes: int) -> Delivery:
+        if not self.ack:
+            return Delivery.ok(ids, nbytes)
+        body = resp.json()
+        ack_id = body.get("ackId") if isinstance(body, dict) else None
+        if ack_id is None:
+            if not self._warned_no_ack:
+                log.warning(
+                    "splunk.ack_disabled", sink=self.url, detail="token has no indexer acknowledgement"
+                )
+                self._warned_no_ack = True
+            return Delivery.ok(ids, nbytes)
+        if self._wait_for_ack(int(ack_id)):
+            return Delivery.ok(ids, nbytes)
+        return Delivery.failed(
+            ids, f"ackId {ack_id} not acknowledged within {self.ack_timeout:g}s", nbytes=nbytes
+        )
+
+    def _wait_for_ack(self, ack_id: int) -> bool:
+        """Poll the ack endpoint until the indexers confirm `ack_id` or `ack_timeout` passes."""
+        policy = self.retry
+        deadline = policy.clock() + self.ack_timeout
+        delay = 0.1
+        body = orjson.dumps({"acks": [ack_id]})
+        path = f"{self.prefix}{ACK_PATH}?channel={self.channel}"
+        while True:
+            try:
+                resp = self.client.post(path, body, self.headers)
+            except TransportError:
+                resp = None
+            if resp is not None and resp.status == 200:
+                acks = resp.json()
+                if isinstance(acks, dict) and (acks.get("acks") or {}).get(str(ack_id)) is True:
+                    return True
+            remaining = deadline - policy.clock()
+            if remaining <= 0:
+                return False
+            policy.sleep(min(delay, remaining))
+            delay = min(delay * 2, 2.0)
+
+    def _refused(self, ids: list[str], resp: Response, nbytes: int) -> Delivery:
+        reason = f"HEC answered HTTP {resp.status}: {_reason(resp)}"
+        if retryable_status(resp.status):
+            return Delivery.failed(ids, reason, nbytes=nbytes, retry_after=resp.retry_after())
+        return Delivery.refused(ids, reason, nbytes=nbytes)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _invalid_event(resp: Response, count: int) -> int | None:
+    """The 0-based index of the bad event a 400 names, when it names one within the batch."""
+    if resp.status != 400:
+        return None
+    body = resp.json()
+    number = body.get("invalid-event-number") if isinstance(body, dict) else None
+    if isinstance(number, int) and 0 <= number < count:
+        return number
+    return None
+
+
+def _reason(resp: Response) -> str:
+    body = resp.json()
+    if isinstance(body, dict) and "text" in body:
+        return f"{body['text']} (code {body.get('code')})"
+    return resp.excerpt() or "no body"
