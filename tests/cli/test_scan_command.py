@@ -1,0 +1,122 @@
+"""`trailwarden scan` end to end through the real command: findings, exit codes 0/1/2/3, summary."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from engine.resources import schema_path
+from tests.helpers import ROOT_IDENTITY, event, write_rules
+
+RULES = """
+id: test-root-eks
+title: EKS action by root
+description: Root acting on EKS.
+severity: critical
+match: {eventSource: eks.amazonaws.com}
+condition: userIdentity.type == 'Root'
+output: "{eventName} by root on {requestParameters.name}"
+---
+id: test-denied
+title: Access denied
+description: Any denied call.
+severity: low
+condition: errorCode == 'AccessDenied'
+"""
+
+
+def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def findings(result: subprocess.CompletedProcess[bytes]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    folder = tmp_path / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20"
+    folder.mkdir(parents=True)
+    records = [
+        event(eventID="e1", userIdentity=ROOT_IDENTITY),
+        event(eventID="e2"),
+        event(eventID="e3", errorCode="AccessDenied", eventSource="iam.amazonaws.com", eventName="DeleteRole"),
+    ]
+    with gzip.open(folder / "111122223333_CloudTrail_us-east-1_20261120T1005Z_a.json.gz", "wt") as fh:
+        json.dump({"Records": records}, fh)
+    write_rules(tmp_path, "rules/test.yml", RULES)
+    return tmp_path
+
+
+def test_findings_and_exit_0(export: Path) -> None:
+    """Two matching events give two valid findings on stdout, a summary on stderr, exit 0."""
+    result = run("scan", "--no-bundled", "--rules", str(export / "rules"), str(export / "AWSLogs"))
+    assert result.returncode == 0, result.stderr.decode()
+    out = findings(result)
+    assert sorted(f["rule_id"] for f in out) == ["test-denied", "test-root-eks"]
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path("finding.schema.json").read_text()))
+    for finding in out:
+        validator.validate(finding)
+    root = next(f for f in out if f["rule_id"] == "test-root-eks")
+    assert root["title"] == "CreateCluster by root on prod"
+    assert root["origin"]["source"].endswith("_a.json.gz") and root["origin"]["index"] == 0
+    summary = result.stderr.decode()
+    assert "Scanned 1 file(s), 3 event(s) with 2 rule(s)" in summary
+    assert "events/s" in summary and "test-root-eks" in summary
+
+
+def test_fail_on_gives_exit_1(export: Path) -> None:
+    """A finding at or above --fail-on makes the exit code 1; below it, 0."""
+    base = ["scan", "--no-bundled", "--rules", str(export / "rules"), str(export / "AWSLogs")]
+    assert run(*base, "--fail-on", "critical").returncode == 1
+    assert run(*base, "--fail-on", "critical", "--exclude", "test-root-eks").returncode == 0
+
+
+def test_bad_usage_and_bad_rules_give_exit_2(export: Path) -> None:
+    """No source, or an invalid rule file: exit 2 and nothing on stdout."""
+    assert run("scan").returncode == 2
+    write_rules(export, "bad/r.yml", "id: x\ntitle: t\ndescription: d\nseverity: nope\ncondition: a\n")
+    result = run("scan", "--no-bundled", "--rules", str(export / "bad"), str(export / "AWSLogs"))
+    assert result.returncode == 2
+    assert result.stdout == b""
+    assert "r.yml:4:11: error:" in result.stderr.decode()
+
+
+def test_unreadable_input_gives_exit_3_and_is_listed(export: Path) -> None:
+    """A truncated gzip is named in the summary; the good file's findings still come out; exit 3."""
+    bad = export / "AWSLogs/broken.json.gz"
+    bad.write_bytes(gzip.compress(b'{"Records": [' + b"{}," * 1000)[:200])
+    result = run("scan", "--no-bundled", "--rules", str(export / "rules"), str(export / "AWSLogs"))
+    assert result.returncode == 3
+    assert len(findings(result)) == 2
+    stderr = result.stderr.decode()
+    assert "Skipped 1 input(s) that could not be read" in stderr
+    assert "broken.json.gz" in stderr
+
+
+def test_stdin_and_no_evidence(export: Path) -> None:
+    """'-' reads JSON lines from stdin; --no-evidence leaves the record out."""
+    lines = b"\n".join(json.dumps(event(eventID=f"s{i}", userIdentity=ROOT_IDENTITY)).encode() for i in range(3))
+    result = run("scan", "--no-bundled", "--rules", str(export / "rules"), "--no-evidence", "-", stdin=lines)
+    assert result.returncode == 0, result.stderr.decode()
+    out = findings(result)
+    assert [f["event_id"] for f in out] == ["s0", "s1", "s2"]
+    assert all("event" not in f for f in out)
+    assert all(f["origin"]["source"] == "-" and f["origin"]["line"] == i + 1 for i, f in enumerate(out))
