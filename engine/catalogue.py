@@ -31,7 +31,12 @@ def render_markdown(rules: Sequence[CompiledRule]) -> str:
     ]
     for pack in sorted(packs):
         members = sorted(packs[pack], key=lambda r: r.id)
-        lines += [f"## {pack} ({len(members)} rules)", "", "| id | title | severity | ATT&CK | description |", "|---|---|---|---|---|"]
+        lines += [
+            f"## {pack} ({len(members)} rules)",
+            "",
+            "| id | title | severity | ATT&CK | description |",
+            "|---|---|---|---|---|",
+        ]
         for rule in members:
             attack = ", ".join(t for t in rule.tags if t.startswith("attack."))
             lines.append(

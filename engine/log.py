@@ -13,7 +13,9 @@ from structlog.typing import Processor
 LEVELS = ("debug", "info", "warning", "error")
 
 
-def configure_logging(level: str = "warning", *, json: bool | None = None, extra: Sequence[Processor] = ()) -> None:
+def configure_logging(
+    level: str = "warning", *, json: bool | None = None, extra: Sequence[Processor] = ()
+) -> None:
     """`extra` processors run before rendering (the sinks' secret redaction goes there)."""
     as_json = not sys.stderr.isatty() if json is None else json
     renderer: Processor = (

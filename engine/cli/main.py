@@ -11,8 +11,16 @@ from engine.log import LEVELS, configure_logging
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="trailwarden")
-@click.option("--log-level", type=click.Choice(LEVELS), default="warning", show_default=True, help="Log verbosity (logs go to stderr).")
-@click.option("--log-json/--log-text", default=None, help="Log format (default: JSON unless stderr is a terminal).")
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS),
+    default="warning",
+    show_default=True,
+    help="Log verbosity (logs go to stderr).",
+)
+@click.option(
+    "--log-json/--log-text", default=None, help="Log format (default: JSON unless stderr is a terminal)."
+)
 def cli(log_level: str, log_json: bool | None) -> None:
     """trailwarden: detection rules for AWS CloudTrail, run over trail exports and streams."""
     configure_logging(log_level, json=log_json)

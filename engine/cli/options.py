@@ -17,7 +17,9 @@ SEVERITY = click.Choice(SEVERITIES, case_sensitive=False)
 def rule_options(fn: F) -> F:
     """--rules / --no-bundled: which rule files are loaded."""
     fn = click.option(
-        "--no-bundled", is_flag=True, help="Do not load the bundled rule packs (rules/eks, rules/cloudtrail, …)."
+        "--no-bundled",
+        is_flag=True,
+        help="Do not load the bundled rule packs (rules/eks, rules/cloudtrail, …).",
     )(fn)
     fn = click.option(
         "--rules",
@@ -35,5 +37,7 @@ def selection_options(fn: F) -> F:
     fn = click.option(
         "--exclude", multiple=True, help="Rule id, glob (eks-*) or tag:<tag> to leave out; repeatable."
     )(fn)
-    fn = click.option("--select", multiple=True, help="Rule id, glob (eks-*) or tag:<tag> to run; repeatable.")(fn)
+    fn = click.option(
+        "--select", multiple=True, help="Rule id, glob (eks-*) or tag:<tag> to run; repeatable."
+    )(fn)
     return fn

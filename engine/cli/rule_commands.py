@@ -31,7 +31,10 @@ def validate(paths: tuple[str, ...], no_bundled: bool) -> None:
         print_problem(error)
     files = len(ruleset.parsed.files)
     if ruleset.errors:
-        click.echo(f"{len(ruleset.errors)} error(s) in {files} file(s); {len(ruleset.rules)} rule(s) valid.", err=True)
+        click.echo(
+            f"{len(ruleset.errors)} error(s) in {files} file(s); {len(ruleset.rules)} rule(s) valid.",
+            err=True,
+        )
         raise SystemExit(2)
     click.echo(f"{len(ruleset.rules)} rule(s) in {files} file(s): all valid.")
 
@@ -39,7 +42,9 @@ def validate(paths: tuple[str, ...], no_bundled: bool) -> None:
 @click.command(name="test")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--no-bundled", is_flag=True, help="Test only PATHS (default when PATHS are given).")
-@click.option("--bundled", "with_bundled", is_flag=True, help="Test the bundled packs too when PATHS are given.")
+@click.option(
+    "--bundled", "with_bundled", is_flag=True, help="Test the bundled packs too when PATHS are given."
+)
 @selection_options
 @click.option("--verbose", "-v", is_flag=True, help="List passing tests too.")
 def test_rules(
@@ -54,7 +59,9 @@ def test_rules(
     """Run the tests that rules carry. With no PATHS, the bundled packs' tests. Exit 1 on a failure."""
     bundled = not paths or with_bundled
     ruleset = load_or_exit(paths, not bundled or no_bundled)
-    rules = [r for r in ruleset.rules if r in ruleset.selected(select, exclude, min_severity) or not r.enabled]
+    rules = [
+        r for r in ruleset.rules if r in ruleset.selected(select, exclude, min_severity) or not r.enabled
+    ]
     if select or exclude or min_severity:
         rules = ruleset.selected(select, exclude, min_severity)
     passed = failed = 0
@@ -67,9 +74,13 @@ def test_rules(
             continue
         failed += 1
         expected = "match" if outcome.test.expect_match else "no match"
-        click.echo(f"FAIL {outcome.test.location}: {outcome.rule_id}: {outcome.test.name}: expected {expected}, {outcome.detail}")
+        click.echo(
+            f"FAIL {outcome.test.location}: {outcome.rule_id}: {outcome.test.name}: expected {expected}, {outcome.detail}"
+        )
     if untested:
-        click.echo(f"{len(untested)} rule(s) have no tests: {', '.join(untested[:10])}{' …' if len(untested) > 10 else ''}")
+        click.echo(
+            f"{len(untested)} rule(s) have no tests: {', '.join(untested[:10])}{' …' if len(untested) > 10 else ''}"
+        )
     click.echo(f"{passed} passed, {failed} failed")
     raise SystemExit(1 if failed else 0)
 
@@ -81,7 +92,9 @@ def rules_group() -> None:
 
 @rules_group.command(name="list")
 @rule_options
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True
+)
 def rules_list(rule_paths: tuple[str, ...], no_bundled: bool, fmt: str) -> None:
     """List loaded rules with their pack, severity and file."""
     ruleset = load_or_exit(rule_paths, no_bundled)
@@ -123,8 +136,10 @@ def rules_show(rule_id: str, rule_paths: tuple[str, ...], no_bundled: bool) -> N
         click.echo(f"no rule {rule_id!r} is loaded (trailwarden rules list shows what is)", err=True)
         raise SystemExit(2)
     click.echo(f"# {rule.rule.location}")
-    click.echo(f"# severity {rule.severity}{'' if rule.enabled else ', disabled'}; suppressed by: "
-               f"{', '.join(s.name for s in rule.suppressors) or 'nothing'}")
+    click.echo(
+        f"# severity {rule.severity}{'' if rule.enabled else ', disabled'}; suppressed by: "
+        f"{', '.join(s.name for s in rule.suppressors) or 'nothing'}"
+    )
     import yaml
 
     click.echo(yaml.safe_dump(rule.rule.doc.data, sort_keys=False, allow_unicode=True, width=110), nl=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -31,7 +31,9 @@ def _parse_time(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date or time (use 2026-11-01 or 2026-11-01T12:00:00Z)") from exc
+        raise click.BadParameter(
+            f"{value!r} is not a date or time (use 2026-11-01 or 2026-11-01T12:00:00Z)"
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -39,24 +41,66 @@ def _parse_time(value: str | None) -> datetime | None:
 @click.argument("sources", nargs=-1)
 @rule_options
 @selection_options
-@click.option("--format", "format_name", default="native", show_default=True, help="Finding format (see --help-formats).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), help="Write findings to this file (default: stdout).")
-@click.option("--sink", "sinks", multiple=True, help="Send findings to a sink URL (splunk+https://…, elastic+https://…, webhook+https://…, securityhub://REGION, syslog+tcp://…); repeatable. Secrets come from the environment.")
-@click.option("--sinks-config", type=click.Path(exists=True, dir_okay=False), help="A YAML file describing several sinks.")
+@click.option(
+    "--format",
+    "format_name",
+    default="native",
+    show_default=True,
+    help="Finding format (see --help-formats).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write findings to this file (default: stdout).",
+)
+@click.option(
+    "--sink",
+    "sinks",
+    multiple=True,
+    help="Send findings to a sink URL (splunk+https://…, elastic+https://…, webhook+https://…, securityhub://REGION, syslog+tcp://…); repeatable. Secrets come from the environment.",
+)
+@click.option(
+    "--sinks-config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A YAML file describing several sinks.",
+)
 @click.option("--fail-on", type=SEVERITY, help="Exit 1 when a finding of this severity or above is made.")
 @click.option("--no-evidence", is_flag=True, help="Leave the CloudTrail record out of findings.")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False), help="SQLite file for checkpoints, windows and the delivery spool.")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    help="SQLite file for checkpoints, windows and the delivery spool.",
+)
 @click.option("--since", help="Only events from this time on (S3 and API sources prune by it).")
 @click.option("--until", help="Only events before this time.")
 @click.option("--accounts", help="Comma-separated account ids (S3 sources prune by them).")
 @click.option("--regions", help="Comma-separated regions (S3 sources prune by them).")
 @click.option("--profile", help="AWS profile for S3, SQS and CloudTrail API sources.")
 @click.option("--region", help="AWS region for the AWS clients.")
-@click.option("--lookup-attribute", help="For cloudtrail-api://: AttributeKey=Value (e.g. EventSource=eks.amazonaws.com).")
-@click.option("--follow", is_flag=True, help="Keep reading new input (S3, SQS, CloudTrail API) until interrupted.")
-@click.option("--poll-seconds", type=click.FloatRange(min=0), help="With --follow: pause between polls of S3 and the CloudTrail API (default 30 s).")
-@click.option("--skip-invalid-rules", is_flag=True, help="Run the valid rules even when some rule files are invalid (exit 3).")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option(
+    "--lookup-attribute",
+    help="For cloudtrail-api://: AttributeKey=Value (e.g. EventSource=eks.amazonaws.com).",
+)
+@click.option(
+    "--follow", is_flag=True, help="Keep reading new input (S3, SQS, CloudTrail API) until interrupted."
+)
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0),
+    help="With --follow: pause between polls of S3 and the CloudTrail API (default 30 s).",
+)
+@click.option(
+    "--skip-invalid-rules",
+    is_flag=True,
+    help="Run the valid rules even when some rule files are invalid (exit 3).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
 def scan(
     sources: tuple[str, ...],
     rule_paths: tuple[str, ...],
@@ -147,7 +191,9 @@ def _run(
     with Progress(
         TextColumn("[bold]scanning[/bold] {task.fields[name]}"),
         BarColumn(bar_width=None),
-        TextColumn("{task.completed:,} files · {task.fields[events]:,} events · {task.fields[findings]:,} findings"),
+        TextColumn(
+            "{task.completed:,} files · {task.fields[events]:,} events · {task.fields[findings]:,} findings"
+        ),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -184,7 +230,7 @@ def _exit_code(
     fail_on: str | None,
     skipped: list[Skip],
     report: Delivery.Report,
-    rule_errors: list[object],
+    rule_errors: Sequence[object],
 ) -> int:
     """1 when a finding reaches --fail-on (the gate is the news a pipeline acts on); else 3 when any
     input was unread, a finding undelivered or a rule file invalid; else 0."""

@@ -38,7 +38,9 @@ def print_summary(
     if rule_errors:
         out.print(f"Rule errors (counted as no match) in {len(rule_errors)} rule(s):")
         for rule_id, count in sorted(rule_errors.items(), key=lambda kv: -kv[1])[:MAX_LISTED]:
-            out.print(f"  - {rule_id}: {count:,} event(s), e.g. {error_samples.get(rule_id, '')}", markup=False)
+            out.print(
+                f"  - {rule_id}: {count:,} event(s), e.g. {error_samples.get(rule_id, '')}", markup=False
+            )
     if stats.findings:
         table = Table(title=f"{stats.findings:,} finding(s)", title_justify="left", box=None, pad_edge=False)
         table.add_column("severity")

@@ -30,7 +30,10 @@ def explain(ruleset: RuleSet, rule: CompiledRule, event: dict[str, Any]) -> Expl
     add(f"rule {rule.id} ({rule.rule.location}): {rule.rule.title}")
     is_insight = event.get("eventType") == INSIGHT
     index_ok = rule.insight == is_insight
-    add(_mark(index_ok) + f" event type {event.get('eventType')!r}: rule {'wants' if rule.insight else 'skips'} Insights events")
+    add(
+        _mark(index_ok)
+        + f" event type {event.get('eventType')!r}: rule {'wants' if rule.insight else 'skips'} Insights events"
+    )
     for label, pinned, value in (
         ("eventSource", rule.sources, event.get("eventSource")),
         ("eventName", rule.names, event.get("eventName")),
@@ -73,7 +76,13 @@ def explain(ruleset: RuleSet, rule: CompiledRule, event: dict[str, Any]) -> Expl
 
 
 def _tree(
-    tree: Any, compiler: ConditionCompiler, doc: Document, path: PathKey, event: Any, out: Explanation, depth: int
+    tree: Any,
+    compiler: ConditionCompiler,
+    doc: Document,
+    path: PathKey,
+    event: Any,
+    out: Explanation,
+    depth: int,
 ) -> bool:
     pad = "  " * depth
     if isinstance(tree, str):

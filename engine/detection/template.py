@@ -79,7 +79,9 @@ def compile_template(text: str, compile_expr: Compile, doc: Document, path: Path
     try:
         parts = split_template(text)
     except ValueError as exc:
-        raise RuleError(f"output template: {exc}", doc.locate(path), "write {{ or }} for a literal brace") from exc
+        raise RuleError(
+            f"output template: {exc}", doc.locate(path), "write {{ or }} for a literal brace"
+        ) from exc
     pieces: list[str | Search] = []
     for is_expr, chunk in parts:
         if is_expr:

@@ -62,7 +62,9 @@ def bind_lists(expression: str, lists: Mapping[str, tuple[Any, ...]]) -> str:
             if name not in lists:
                 known = ", ".join(f"${n}" for n in sorted(lists)) or "none defined"
                 raise ExpressionError(
-                    ExpressionProblem(f"unknown list ${name}", i, f"define it with kind: list; known: {known}")
+                    ExpressionProblem(
+                        f"unknown list ${name}", i, f"define it with kind: list; known: {known}"
+                    )
                 )
             literal = json.dumps(list(lists[name]), ensure_ascii=False).replace("`", "\\`")
             out.append(f"`{literal}`")
@@ -96,9 +98,7 @@ def compile_search(expression: str, lists: Mapping[str, tuple[Any, ...]]) -> Sea
         offset = _map_offset(expression, bound, exc.lex_position)
         reason = exc.msg if hasattr(exc, "msg") else str(exc)
         token = f" near {exc.token_value!r}" if exc.token_value not in (None, "") else ""
-        raise ExpressionError(
-            ExpressionProblem(f"JMESPath syntax error: {reason}{token}", offset)
-        ) from exc
+        raise ExpressionError(ExpressionProblem(f"JMESPath syntax error: {reason}{token}", offset)) from exc
     except jmespath_errors.JMESPathError as exc:
         raise ExpressionError(ExpressionProblem(f"JMESPath error: {exc}", None)) from exc
     for name, offset in unknown_functions(bound):

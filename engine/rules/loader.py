@@ -84,16 +84,33 @@ def _add_document(parsed: ParsedRules, doc: Document, seen_ids: dict[str, Locati
         first = seen_ids.get(data["id"])
         if first is not None:
             parsed.errors.append(
-                RuleError(f"duplicate rule id {data['id']!r}, first defined at {first}", doc.locate(("id",)),
-                          "rule ids must be unique across all loaded rule files; use an override to tune a rule")
+                RuleError(
+                    f"duplicate rule id {data['id']!r}, first defined at {first}",
+                    doc.locate(("id",)),
+                    "rule ids must be unique across all loaded rule files; use an override to tune a rule",
+                )
             )
             return
         seen_ids[data["id"]] = doc.locate(("id",))
         parsed.rules.append(_rule(data, doc, location, kind))
     elif kind == "list":
-        _add_named(parsed.lists, parsed.errors, data["name"], ValueList(data["name"], tuple(data["values"]), location), doc, "list")
+        _add_named(
+            parsed.lists,
+            parsed.errors,
+            data["name"],
+            ValueList(data["name"], tuple(data["values"]), location),
+            doc,
+            "list",
+        )
     elif kind == "macro":
-        _add_named(parsed.macros, parsed.errors, data["name"], Macro(data["name"], data["condition"], location, doc), doc, "macro")
+        _add_named(
+            parsed.macros,
+            parsed.errors,
+            data["name"],
+            Macro(data["name"], data["condition"], location, doc),
+            doc,
+            "macro",
+        )
     elif kind == "override":
         parsed.overrides.append(
             Override(
@@ -112,10 +129,15 @@ def _add_document(parsed: ParsedRules, doc: Document, seen_ids: dict[str, Locati
         )
 
 
-def _add_named(table: dict[str, Any], errors: list[RuleError], name: str, value: Any, doc: Document, what: str) -> None:
+def _add_named(
+    table: dict[str, Any], errors: list[RuleError], name: str, value: Any, doc: Document, what: str
+) -> None:
     if name in table:
         errors.append(
-            RuleError(f"duplicate {what} name {name!r}, first defined at {table[name].location}", doc.locate(("name",)))
+            RuleError(
+                f"duplicate {what} name {name!r}, first defined at {table[name].location}",
+                doc.locate(("name",)),
+            )
         )
         return
     table[name] = value
@@ -123,15 +145,21 @@ def _add_named(table: dict[str, Any], errors: list[RuleError], name: str, value:
 
 def _exceptions(raw: Iterable[dict[str, Any]], base: tuple[str | int, ...]) -> tuple[ExceptionClause, ...]:
     return tuple(
-        ExceptionClause(item["name"], item["condition"], (*base, i, "condition")) for i, item in enumerate(raw)
+        ExceptionClause(item["name"], item["condition"], (*base, i, "condition"))
+        for i, item in enumerate(raw)
     )
 
 
 def _rule(data: dict[str, Any], doc: Document, location: Location, kind: str) -> Rule:
-    match = {key: tuple(value) if isinstance(value, list) else (value,) for key, value in data.get("match", {}).items()}
-    correlation = None
+    match = {
+        key: tuple(value) if isinstance(value, list) else (value,)
+        for key, value in data.get("match", {}).items()
+    }
+    correlation: dict[str, Any] | None = None
     if kind == "correlation":
-        correlation = {k: data[k] for k in ("type", "rules", "group-by", "timespan", "condition") if k in data}
+        correlation = {
+            k: data[k] for k in ("type", "rules", "group-by", "timespan", "condition") if k in data
+        }
     return Rule(
         id=data["id"],
         title=data["title"],

@@ -33,7 +33,9 @@ condition: errorCode == 'AccessDenied'
 """
 
 
-def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-m", "engine.cli", *args],
@@ -57,7 +59,9 @@ def export(tmp_path: Path) -> Path:
     records = [
         event(eventID="e1", userIdentity=ROOT_IDENTITY),
         event(eventID="e2"),
-        event(eventID="e3", errorCode="AccessDenied", eventSource="iam.amazonaws.com", eventName="DeleteRole"),
+        event(
+            eventID="e3", errorCode="AccessDenied", eventSource="iam.amazonaws.com", eventName="DeleteRole"
+        ),
     ]
     with gzip.open(folder / "111122223333_CloudTrail_us-east-1_20261120T1005Z_a.json.gz", "wt") as fh:
         json.dump({"Records": records}, fh)
@@ -113,7 +117,9 @@ def test_unreadable_input_gives_exit_3_and_is_listed(export: Path) -> None:
 
 def test_stdin_and_no_evidence(export: Path) -> None:
     """'-' reads JSON lines from stdin; --no-evidence leaves the record out."""
-    lines = b"\n".join(json.dumps(event(eventID=f"s{i}", userIdentity=ROOT_IDENTITY)).encode() for i in range(3))
+    lines = b"\n".join(
+        json.dumps(event(eventID=f"s{i}", userIdentity=ROOT_IDENTITY)).encode() for i in range(3)
+    )
     result = run("scan", "--no-bundled", "--rules", str(export / "rules"), "--no-evidence", "-", stdin=lines)
     assert result.returncode == 0, result.stderr.decode()
     out = findings(result)

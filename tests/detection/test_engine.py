@@ -85,7 +85,10 @@ def test_root_rule_matches_through_macro_and_list_exception(tmp_path: Path) -> N
     assert _hits(ruleset, event(userIdentity=ROOT_IDENTITY)) == ["cidr-rule", "root-eks"]
     assert _hits(ruleset, event(userIdentity=ROOT_IDENTITY, sourceIPAddress="203.0.113.11")) == ["cidr-rule"]
     assert _hits(ruleset, event()) == ["cidr-rule"]
-    assert _hits(ruleset, event(userIdentity=ROOT_IDENTITY, errorCode="AccessDenied")) == ["any-denied", "cidr-rule"]
+    assert _hits(ruleset, event(userIdentity=ROOT_IDENTITY, errorCode="AccessDenied")) == [
+        "any-denied",
+        "cidr-rule",
+    ]
 
 
 def test_index_gives_each_event_only_its_rules(tmp_path: Path) -> None:
@@ -153,7 +156,9 @@ def test_filter_applies_to_rules_by_glob_and_tag(tmp_path: Path) -> None:
         condition: "userIdentity.sessionContext.sessionIssuer.userName == 'deploy'"
         """,
     )
-    deploy = event(userIdentity={**ROOT_IDENTITY, "sessionContext": {"sessionIssuer": {"userName": "deploy"}}})
+    deploy = event(
+        userIdentity={**ROOT_IDENTITY, "sessionContext": {"sessionIssuer": {"userName": "deploy"}}}
+    )
     assert _hits(ruleset, deploy) == []
     assert _hits(ruleset, event(userIdentity=ROOT_IDENTITY)) == ["cidr-rule", "root-eks"]
 
@@ -163,7 +168,11 @@ def test_select_exclude_and_min_severity(tmp_path: Path) -> None:
     ruleset = _ruleset(tmp_path)
     assert [r.id for r in ruleset.selected(select=["tag:attack.t1078*"])] == ["root-eks"]
     assert [r.id for r in ruleset.selected(exclude=["*-rule"])] == ["root-eks", "any-denied"]
-    assert [r.id for r in ruleset.selected(min_severity="medium")] == ["root-eks", "cidr-rule", "insight-rule"]
+    assert [r.id for r in ruleset.selected(min_severity="medium")] == [
+        "root-eks",
+        "cidr-rule",
+        "insight-rule",
+    ]
 
 
 def test_finding_is_valid_and_its_id_is_stable(tmp_path: Path) -> None:

@@ -158,7 +158,9 @@ def test_alias_bomb_and_huge_file_are_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["validate", "--no-bundled"], ["scan", "--no-bundled", "--rules"]])
 def test_cli_refuses_invalid_rules_with_exit_2(tmp_path: Path, args: list[str]) -> None:
     """`validate` and `scan` print each problem as file:line:col and exit 2; scan reads nothing."""
-    rules = write_rules(tmp_path, "r.yml", "id: BAD ID\ntitle: t\ndescription: d\nseverity: low\ncondition: a\n")
+    rules = write_rules(
+        tmp_path, "r.yml", "id: BAD ID\ntitle: t\ndescription: d\nseverity: low\ncondition: a\n"
+    )
     events = tmp_path / "events.json"
     events.write_text('{"Records": []}')
     argv = [*args, str(rules)] + ([str(events)] if args[0] == "scan" else [])
