@@ -1,0 +1,74 @@
+"""The state of decoding one input: its name, its limits, the running record index, and how many
+skips it has reported — so a broken file yields a bounded, readable list of problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from engine.decoding.events import normalise
+from engine.decoding.limits import DecodeLimits
+from engine.decoding.records import Origin, Record, Skip
+
+Items = Iterator[Record | Skip]
+
+
+@dataclass(slots=True)
+class DecodeContext:
+    """Per input. `index` counts every place an event could stand — records and skipped items —
+    so it matches the position in `Records`, in a JSON array, or among the lines."""
+
+    source: str
+    limits: DecodeLimits
+    index: int = 0
+    reported: int = 0
+    suppressed: int = 0
+
+    def record(self, event: dict[str, Any], line: int | None) -> Record:
+        """A record for an object already known to be an event; takes the next index."""
+        if "eventTime" not in event:
+            normalise(event)
+        record = Record(event, Origin(self.source, self.index, line))
+        self.index += 1
+        return record
+
+    def where(self, line: int | None = None, index: int | None = None) -> str:
+        if line is None and index is None:
+            return self.source
+        parts = [] if line is None else [f"line {line:,}"]
+        if index is not None:
+            parts.append(f"record {index:,}")
+        return f"{self.source} ({', '.join(parts)})"
+
+    def whole(self, reason: str, *, error: bool = True) -> Skip:
+        """A skip for the whole input (never suppressed: there is at most a handful per input)."""
+        return Skip(self.source, reason, error)
+
+    def part(
+        self, reason: str, line: int | None, index: int | None = None, *, error: bool = True
+    ) -> tuple[Skip, ...]:
+        """A skip for one line or record, as a tuple to `yield from`: empty once the input has used
+        up its budget of reported errors (the count goes into the closing skip)."""
+        if error:
+            if self.reported >= self.limits.max_record_skips:
+                self.suppressed += 1
+                return ()
+            self.reported += 1
+        return (Skip(self.where(line, index), reason, error),)
+
+    def bad_item(self, reason: str, line: int | None, *, error: bool = True) -> tuple[Skip, ...]:
+        """A skip for the item at the current index, which it consumes."""
+        skip = self.part(reason, line, self.index, error=error)
+        self.index += 1
+        return skip
+
+    def closing(self) -> tuple[Skip, ...]:
+        """The one skip that stands for every suppressed one, when there were any."""
+        if not self.suppressed:
+            return ()
+        reason = (
+            f"{self.suppressed:,} more lines or records could not be read "
+            f"(only the first {self.limits.max_record_skips} problems are listed one by one)"
+        )
+        return (Skip(self.source, reason),)

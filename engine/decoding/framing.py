@@ -1,0 +1,168 @@
+"""How the documents of one input are laid out: one JSON document (read whole), or JSON lines
+(read line by line, in constant memory), told apart by the first lines.
+
+- The first line parses and nothing follows: one document — an S3 delivery file is one line.
+- The first line parses and more lines follow: JSON lines; each line is a document of any shape
+  (an event, an EventBridge event, a LookupEvents page…), and a bad line is skipped on its own.
+- The first line is incomplete (`{`, `{"Records": [`): a pretty-printed document, read whole.
+- The first line is broken mid-way: JSON lines with a damaged first line if the second line is a
+  JSON object; otherwise the input is not JSON, and one skip says what it looks like.
+
+A line may hold several documents back to back (Firehose without a delimiter)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from engine.decoding.compression import read_bounded
+from engine.decoding.context import DecodeContext, Items
+from engine.decoding.dispatch import expand
+from engine.decoding.jsontext import JSONProblem, iter_documents, loads
+from engine.decoding.records import Origin, Record
+from engine.decoding.sniffing import describe_binary, text_hint
+from engine.errors import DecodeError
+
+_BOM = b"\xef\xbb\xbf"
+Line = tuple[int, bytes | None]  # (1-based number, content) — None: longer than the limit
+
+
+def decode_stream(stream: BinaryIO, ctx: DecodeContext) -> Items:
+    """The records and skips of one (already inflated) input stream."""
+    lines = _content_lines(stream, ctx.limits.max_document_bytes)
+    first = next(lines, None)
+    if first is None:
+        yield ctx.whole("empty file", error=False)
+        return
+    number, line = first
+    if line is None:
+        yield from _lines_mode(first, lines, ctx)
+        return
+    if line.startswith(_BOM):
+        line = line[len(_BOM) :]
+    documents, problem = _parse_documents(line, ctx)
+    if not documents and problem is not None:
+        yield from _after_bad_first_line(stream, number, line, problem, lines, ctx)
+        return
+    after = next(lines, None)
+    at = None if after is None else number  # one document: no line to cite
+    for doc in documents:
+        yield from expand(doc, ctx, at)
+    if problem is not None:
+        yield from _problem_skip(problem, ctx, at)
+    if after is not None:
+        yield from _lines_mode(after, lines, ctx)
+
+
+def _after_bad_first_line(
+    stream: BinaryIO,
+    number: int,
+    line: bytes,
+    problem: JSONProblem,
+    lines: Iterator[Line],
+    ctx: DecodeContext,
+) -> Items:
+    if problem.truncated:
+        limit = ctx.limits.max_document_bytes
+        data = line + read_bounded(stream, limit - len(line), what=f"the JSON document of {ctx.source}")
+        documents, problem_of_whole = _parse_documents(data, ctx)
+        for doc in documents:
+            yield from expand(doc, ctx, None)
+        if problem_of_whole is not None:
+            yield from _problem_skip(problem_of_whole, ctx, None)
+        return
+    second = next(lines, None)
+    if second is not None and _is_object_line(second[1], ctx):
+        yield from ctx.part(problem.describe(single_line=True), number)
+        yield from _lines_mode(second, lines, ctx)
+        return
+    what = describe_binary(line)
+    if what is None and problem.column == 1:
+        what = f"it starts with {_snippet(line)}{text_hint(line)}"
+    elif what is None:
+        what = problem.describe(single_line=second is None) + text_hint(line)
+    yield ctx.whole(f"not JSON: {what}")
+
+
+def _snippet(line: bytes, most: int = 40) -> str:
+    text = line[: most * 4].decode("utf-8", "replace").strip()
+    return repr(text[:most] + "…" if len(text) > most else text)
+
+
+def _lines_mode(current: Line, lines: Iterator[Line], ctx: DecodeContext) -> Items:
+    """JSON lines from `current` on. Records before a damaged line or a cut-off stream still count."""
+    number = current[0]
+    try:
+        yield from _line(current, ctx)
+        for number, line in lines:
+            yield from _line((number, line), ctx)
+    except DecodeError as exc:
+        yield ctx.whole(f"{exc.message} (after line {number:,})")
+
+
+def _line(current: Line, ctx: DecodeContext) -> Items:
+    number, line = current
+    if line is None:
+        yield from ctx.part(f"line longer than {ctx.limits.max_document_bytes:,} bytes; not read", number)
+        return
+    try:
+        doc = loads(line, ctx.limits.max_depth)
+    except JSONProblem as problem:
+        if not problem.trailing:
+            yield from ctx.part(problem.describe(single_line=True), number)
+            return
+        documents, late = _parse_documents(line, ctx)  # several documents on one line
+        for doc in documents:
+            yield from expand(doc, ctx, number)
+        if late is not None:
+            yield from _problem_skip(late, ctx, number)
+        return
+    if type(doc) is dict and ("eventName" in doc or "eventType" in doc) and "eventTime" in doc:
+        yield Record(doc, Origin(ctx.source, ctx.index, number))  # the per-line fast path of ctx.record
+        ctx.index += 1
+    else:
+        yield from expand(doc, ctx, number)
+
+
+def _parse_documents(data: bytes, ctx: DecodeContext) -> tuple[list[Any], JSONProblem | None]:
+    """Every document of `data` up to the first problem, and that problem (None when all parsed)."""
+    documents: list[Any] = []
+    try:
+        documents.extend(iter_documents(data, ctx.limits.max_depth))
+    except JSONProblem as problem:
+        return documents, problem
+    return documents, None
+
+
+def _problem_skip(problem: JSONProblem, ctx: DecodeContext, line: int | None) -> Items:
+    if line is None:
+        yield ctx.whole(problem.describe())
+    else:
+        yield from ctx.part(problem.describe(single_line=True), line)
+
+
+def _is_object_line(line: bytes | None, ctx: DecodeContext) -> bool:
+    if line is None:
+        return False
+    try:
+        return isinstance(loads(line, ctx.limits.max_depth), dict)
+    except JSONProblem:
+        return False
+
+
+def _content_lines(stream: BinaryIO, limit: int) -> Iterator[Line]:
+    """Non-blank lines with their numbers; a line over `limit` bytes is reported, not held."""
+    readline = stream.readline
+    number = 0
+    while line := readline(limit + 1):
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            _discard_rest_of_line(stream)
+            yield number, None
+        elif not line.isspace():
+            yield number, line
+
+
+def _discard_rest_of_line(stream: BinaryIO, chunk: int = 1 << 20) -> None:
+    while (piece := stream.readline(chunk)) and not piece.endswith(b"\n"):
+        pass

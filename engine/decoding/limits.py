@@ -1,0 +1,32 @@
+"""How much one input may ask of the decoder before it is refused rather than read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeLimits:
+    """Bounds that keep a hostile or broken input from exhausting memory or the stack.
+
+    `max_depth` is counted from the top of each JSON document (a file, a line, or a JSON string
+    embedded in one, such as `CloudTrailEvent`). 250 leaves room for the few levels a finding wraps
+    around its event: orjson refuses to serialise anything deeper than 254, so an event the decoder
+    accepts can always be written out as evidence. Real CloudTrail records stay under 20.
+
+    `max_document_bytes` bounds what is read whole: one S3-style document, one line of JSON lines,
+    or one gunzipped Lambda payload, all measured after decompression. A JSON-lines stream as a whole
+    is never bounded because it is never held in memory.
+
+    `max_record_skips` caps the skips reported one by one for a single input; the rest are counted
+    into one closing skip, so a mis-shaped file of a million lines gives a readable report."""
+
+    max_depth: int = 250
+    max_document_bytes: int = 256 * MIB
+    max_record_skips: int = 100
+    read_chunk_bytes: int = MIB
+
+
+DEFAULT_LIMITS = DecodeLimits()
