@@ -47,7 +47,9 @@ def schema_errors(doc: Document) -> Iterator[RuleError]:
         meant = _branch_meant(error)
         path = tuple(meant.absolute_path)
         if meant.validator == "required":  # one message per object listing every missing key
-            missing.setdefault(path, []).extend(k for k in meant.validator_value if k not in meant.instance)
+            missing.setdefault(path, []).extend(
+                k for k in _listed(meant.validator_value) if k not in meant.instance
+            )
             continue
         yield RuleError(_describe(meant), doc.locate(path), _hint(meant))
     for path, keys in missing.items():
@@ -93,11 +95,22 @@ def _fits(instance: Any, branch: Any) -> bool:
     return False
 
 
+def _properties(error: ValidationError) -> dict[str, Any]:
+    """The `properties` of the failing schema (jsonschema types it loosely: it may be unset)."""
+    schema = error.schema
+    props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    return props if isinstance(props, dict) else {}
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def _describe(error: ValidationError) -> str:
     where = ".".join(str(p) for p in error.absolute_path)
     prefix = f"{where}: " if where else ""
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        extra = sorted(set(error.instance) - set(_properties(error)))
         return f"{prefix}unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
     if error.validator in ("anyOf", "oneOf"):
         return f"{prefix}{_short(error.instance)} is not a valid value here"
@@ -106,10 +119,10 @@ def _describe(error: ValidationError) -> str:
 
 def _hint(error: ValidationError) -> str | None:
     if error.validator == "additionalProperties":
-        known = ", ".join(sorted(error.schema.get("properties", {})))
+        known = ", ".join(sorted(_properties(error)))
         return f"known keys: {known}"
     if error.validator == "enum":
-        return f"use one of {', '.join(map(str, error.validator_value))}"
+        return f"use one of {', '.join(map(str, _listed(error.validator_value)))}"
     if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "id":
         return "ids are lower-case letters, digits, '.', '_' and '-'"
     if error.validator in ("anyOf", "oneOf") and error.absolute_path and "condition" in error.absolute_path:
