@@ -48,7 +48,7 @@ def schema_errors(doc: Document) -> Iterator[RuleError]:
         path = tuple(meant.absolute_path)
         if meant.validator == "required":  # one message per object listing every missing key
             missing.setdefault(path, []).extend(
-                k for k in _listed(meant.validator_value) if k not in meant.instance
+                k for k in _listed(meant.validator_value) if k not in _keys(meant.instance)
             )
             continue
         yield RuleError(_describe(meant), doc.locate(path), _hint(meant))
@@ -102,6 +102,10 @@ def _properties(error: ValidationError) -> dict[str, Any]:
     return props if isinstance(props, dict) else {}
 
 
+def _keys(instance: Any) -> set[str]:
+    return set(instance) if isinstance(instance, dict) else set()
+
+
 def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
@@ -110,7 +114,7 @@ def _describe(error: ValidationError) -> str:
     where = ".".join(str(p) for p in error.absolute_path)
     prefix = f"{where}: " if where else ""
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(_properties(error)))
+        extra = sorted(_keys(error.instance) - set(_properties(error)))
         return f"{prefix}unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
     if error.validator in ("anyOf", "oneOf"):
         return f"{prefix}{_short(error.instance)} is not a valid value here"
