@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs in [dev] yet
+from jsonschema import Draft202012Validator
 
 from engine.formats.base import Finding, Format, FormatError
 from engine.formats.registry import register_format

@@ -14,7 +14,7 @@ from engine.formats.base import Format
 F = TypeVar("F", bound=type[Format])
 
 _REGISTRY: dict[str, type[Format]] = {}
-_BUILTIN = ("native", "ocsf", "asff")
+_BUILTIN = ("native", "ocsf", "ecs", "asff", "cef", "hec")
 
 
 def register_format(name: str) -> Callable[[F], F]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 
 MARKER = "…[truncated]"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def truncate(text: str, limit: int, marker: str = MARKER) -> str:
@@ -29,11 +31,11 @@ def as_text(value: Any) -> str:
 
 
 def valid_unicode(text: str) -> str:
-    """`text` with lone surrogates (which cannot be UTF-8 encoded) replaced by U+FFFD."""
+    """`text` with lone surrogates (which cannot be UTF-8 encoded) replaced by U+FFFD each."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", text)
     return text
 
 

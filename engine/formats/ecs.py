@@ -1,0 +1,224 @@
+"""Elastic Common Schema, for Elasticsearch and Elastic Security: the finding as an alert
+(`event.kind: alert`) with `rule.*`, `threat.*` (MITRE ATT&CK), `cloud.*`, `user.*`, `source.*` and
+`user_agent.original`, the CloudTrail record under `aws.cloudtrail`, and what ECS has no field for
+under `trailwarden.*`.
+
+Field types follow ECS: `source.ip` only ever holds an IP address (CloudTrail's service names go
+to `source.domain`), dates are RFC 3339, `event.category`/`event.type` use ECS's allowed values.
+The record under `aws.cloudtrail` is CloudTrail's own (camelCase, as delivered); index templates
+should map its `requestParameters`, `responseElements` and `additionalEventData` as `flattened`,
+because their shapes differ from one API to the next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from engine.formats.addresses import ip_version
+from engine.formats.attack import Attack, read_tags, technique
+from engine.formats.base import Finding, Format
+from engine.formats.product import NAME, VENDOR, product_version
+from engine.formats.reading import event_of, mapping, text
+from engine.formats.registry import register_format
+from engine.formats.timestamps import finding_time, now, parse_time, rfc3339
+
+ECS_VERSION = "8.11.0"
+SEVERITY = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+
+_IAM_SOURCES = frozenset(
+    {"iam.amazonaws.com", "sts.amazonaws.com", "sso.amazonaws.com", "identitystore.amazonaws.com"}
+)
+_CREATION = ("Create", "Run", "Add", "Register", "Allocate", "Import", "Issue", "Request")
+_DELETION = ("Delete", "Remove", "Terminate", "Deregister", "Release", "Revoke", "Disassociate", "Detach")
+_ACCESS = ("Get", "List", "Describe", "Lookup", "Head", "Search", "Scan", "Query", "BatchGet", "Select")
+
+
+@register_format("ecs")
+class EcsFormat(Format):
+    def __init__(self) -> None:
+        self._observer = {"vendor": VENDOR, "product": NAME, "version": product_version()}
+
+    def to_record(self, finding: Finding) -> dict[str, Any]:
+        attack = read_tags(finding.get("tags") or ())
+        record: dict[str, Any] = {
+            "@timestamp": rfc3339(finding_time(finding) or now()),
+            "ecs": {"version": ECS_VERSION},
+            "message": _title(finding),
+            "event": _event(finding),
+            "rule": _rule(finding),
+            "observer": dict(self._observer),
+            "cloud": _cloud(finding),
+            "trailwarden": _trailwarden(finding),
+        }
+        _put(record, "threat", _threat(attack))
+        _put(record, "user", _user(finding))
+        _put(record, "source", _source(finding))
+        agent = text(finding.get("user_agent"))
+        if agent:
+            record["user_agent"] = {"original": agent}
+        _put(record, "related", _related(finding))
+        event = event_of(finding)
+        if event:
+            record["aws"] = {"cloudtrail": dict(event)}
+        return record
+
+
+def _title(finding: Finding) -> str:
+    return str(text(finding.get("title")) or text(finding.get("rule_title")) or finding.get("rule_id"))
+
+
+def _event(finding: Finding) -> dict[str, Any]:
+    category, types = categorize(text(finding.get("event_source")), text(finding.get("event_name")))
+    event: dict[str, Any] = {
+        "kind": "alert",
+        "category": category,
+        "type": types,
+        "id": str(finding.get("finding_id")),
+        "module": NAME,
+        "dataset": f"{NAME}.finding",
+        "severity": SEVERITY.get(str(finding.get("severity")), 0),
+        "reason": _title(finding),
+    }
+    _put(event, "action", text(finding.get("event_name")))
+    _put(event, "provider", text(finding.get("event_source")))
+    for key, field in (("start", "first_seen"), ("end", "last_seen")):
+        moment = parse_time(finding.get(field))
+        if moment:
+            event[key] = rfc3339(moment)
+    record = event_of(finding)
+    if record:
+        event["outcome"] = "failure" if text(record.get("errorCode")) else "success"
+    return event
+
+
+def categorize(source: str | None, name: str | None) -> tuple[list[str], list[str]]:
+    """ECS `event.category` and `event.type` for an AWS API call, from its service and verb,
+    keeping to the types ECS allows with each category."""
+    name = name or ""
+    if source == "signin.amazonaws.com":
+        return ["authentication", "session"], ["start" if name == "ConsoleLogin" else "info"]
+    kind = "info"
+    if name.startswith(_CREATION):
+        kind = "creation"
+    elif name.startswith(_DELETION):
+        kind = "deletion"
+    elif name.startswith(_ACCESS):
+        kind = "access"
+    elif name:
+        kind = "change"
+    if source in _IAM_SOURCES:
+        return ["iam"], ["info" if kind == "access" else kind]
+    return ["configuration"], [kind]
+
+
+def _rule(finding: Finding) -> dict[str, Any]:
+    rule: dict[str, Any] = {"id": str(finding.get("rule_id")), "ruleset": NAME}
+    _put(rule, "name", text(finding.get("rule_title")))
+    _put(rule, "description", text(finding.get("rule_description")))
+    references = [r for r in finding.get("references") or () if isinstance(r, str)]
+    if references:
+        rule["reference"] = references[0]
+    return rule
+
+
+def _threat(attack: Attack) -> dict[str, Any] | None:
+    """ATT&CK as ECS's parallel arrays; an id or a name this module does not know is left out."""
+    if not attack:
+        return None
+    threat: dict[str, Any] = {"framework": "MITRE ATT&CK"}
+    if attack.tactics:
+        threat["tactic"] = _columns(
+            ("id", [t.uid for t in attack.tactics]),
+            ("name", [t.name for t in attack.tactics]),
+            ("reference", [t.url for t in attack.tactics]),
+        )
+    parents = list(dict.fromkeys(t.parent for t in attack.techniques))
+    if parents:
+        technique_info = [technique(uid) for uid in parents]
+        threat["technique"] = _columns(
+            ("id", parents),
+            ("name", [t.name for t in technique_info]),
+            ("reference", [t.url for t in technique_info]),
+        )
+        subs = [t for t in attack.techniques if t.is_sub]
+        if subs:
+            threat["technique"]["subtechnique"] = _columns(
+                ("id", [t.uid for t in subs]),
+                ("name", [t.name for t in subs]),
+                ("reference", [t.url for t in subs]),
+            )
+    return threat
+
+
+def _columns(*columns: tuple[str, Sequence[str | None]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, values in columns:
+        kept = [v for v in values if v]
+        if kept:
+            out[key] = kept
+    return out
+
+
+def _cloud(finding: Finding) -> dict[str, Any]:
+    cloud: dict[str, Any] = {"provider": "aws"}
+    account = text(finding.get("account_id"))
+    if account:
+        cloud["account"] = {"id": account}
+    _put(cloud, "region", text(finding.get("region")))
+    service = text(finding.get("event_source"))
+    if service:
+        cloud["service"] = {"name": service}
+    return cloud
+
+
+def _user(finding: Finding) -> dict[str, Any] | None:
+    actor = mapping(finding.get("actor"))
+    user: dict[str, Any] = {}
+    _put(user, "name", text(actor.get("user_name")))
+    _put(user, "id", text(actor.get("principal_id")))
+    return user or None
+
+
+def _source(finding: Finding) -> dict[str, Any] | None:
+    source = text(finding.get("source_ip"))
+    if not source:
+        return None
+    if ip_version(source):
+        return {"ip": source, "address": source}
+    return {"domain": source, "address": source}
+
+
+def _related(finding: Finding) -> dict[str, Any] | None:
+    actor = mapping(finding.get("actor"))
+    related: dict[str, Any] = {}
+    source = text(finding.get("source_ip"))
+    if source and ip_version(source):
+        related["ip"] = [source]
+    users = [u for u in (text(actor.get("user_name")), text(actor.get("arn"))) if u]
+    _put(related, "user", users)
+    return related or None
+
+
+def _trailwarden(finding: Finding) -> dict[str, Any]:
+    extras: dict[str, Any] = {"finding_id": str(finding.get("finding_id"))}
+    for key in (
+        "count",
+        "context",
+        "origin",
+        "tags",
+        "event_id",
+        "event_ids",
+        "window",
+        "actor",
+        "schema_version",
+    ):
+        value = finding.get(key)
+        if value not in (None, {}, []):
+            extras[key] = value
+    return extras
+
+
+def _put(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is None or (isinstance(value, list | dict) and not value):
+        return
+    target[key] = value
