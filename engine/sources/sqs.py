@@ -44,6 +44,7 @@ class SQSReader:
     follow: bool = False
     wait_seconds: int | None = None
     _receipts: dict[str, str] = field(default_factory=dict)  # message id → latest receipt handle
+    _failed: set[str] = field(default_factory=set)  # message ids left on the queue during this run
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -66,9 +67,14 @@ class SQSReader:
             except aws.AWS_ERRORS as exc:
                 yield Skip(self.name, f"could not receive messages: {aws.explain(exc)}")
                 return
-            if not messages and not self.follow:
-                return
             full = len(messages) == BATCH
+            if not self.follow:
+                # Without --follow a message that failed once this run is not tried again (with a
+                # short visibility timeout it would come straight back): the queue is "empty" when
+                # nothing else is left.
+                messages = [m for m in messages if m["MessageId"] not in self._failed]
+                if not messages:
+                    return
             for message in messages:
                 yield from self._message(message)
 
@@ -129,6 +135,7 @@ class SQSReader:
         receipt so that, received again, it is read again."""
         with self._lock:
             self._receipts.pop(message_id, None)
+            self._failed.add(message_id)
         log.warning(
             "message left on the queue for its redrive policy",
             message=where,
