@@ -7,10 +7,14 @@ anything else is rejected with Security Hub's code and message. Throttling of th
 backoff; botocore's own retries are off so one policy governs. Because the ASFF `Id` is derived from
 finding_id, a re-import updates the finding in place instead of adding a second one.
 
+Security Hub only takes, under the default product, findings of the calling account in the Region
+called; so the ASFF records are built with this sink's Region and the calling account, which is
+the URL setting `account=<12 digits>` or else learnt once from STS GetCallerIdentity (a call that
+needs no permission).
+
 Credentials and endpoint come from boto3's standard chain: `AWS_PROFILE`/`--profile`, and
 `AWS_ENDPOINT_URL_SECURITYHUB` or `AWS_ENDPOINT_URL` for a custom endpoint (boto3 reads these
-itself). URL settings: `product_account`, the account in the custom-integration ProductArn
-(default: the finding's account).
+itself, for STS too).
 """
 
 from __future__ import annotations
@@ -25,7 +29,17 @@ import botocore.exceptions
 
 from engine.errors import UsageError
 from engine.formats import dump_json
-from engine.sinks.base import Delivery, Finding, MiB, Sink, SinkOptions, register_sink
+from engine.sinks.base import (
+    Delivery,
+    Finding,
+    Format,
+    MiB,
+    Sink,
+    SinkOptions,
+    finding_id,
+    load_format,
+    register_sink,
+)
 from engine.sinks.batching import chunk
 from engine.sinks.url import SinkURL
 
@@ -36,6 +50,7 @@ MAX_FINDINGS_PER_CALL = 100
 MAX_BYTES_PER_CALL = 6 * MiB - 64 * 1024  # room for the request's own JSON around the findings
 MAX_FINDING_BYTES = 240 * 1024
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_ACCOUNT = re.compile(r"^\d{12}$")
 _RETRYABLE_CODES = ("throttl", "toomanyrequests", "internal", "unavailable", "timeout")
 
 
@@ -55,25 +70,43 @@ class SecurityHubSink(Sink):
             raise UsageError(
                 f"sink {self.url}: expected securityhub://<region>, e.g. securityhub://eu-west-1"
             )
-        self.product_account = self.param("product_account")
-        session = boto3.session.Session(profile_name=options.profile, region_name=self.region)
-        config = botocore.config.Config(
+        self.account = self.param("account")
+        if self.account is not None and not _ACCOUNT.match(self.account):
+            raise UsageError(f"sink {self.url}: account={self.account!r} is not a 12-digit AWS account id")
+        self.session = boto3.session.Session(profile_name=options.profile, region_name=self.region)
+        self.config = botocore.config.Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=min(options.timeout, 10.0),
             read_timeout=options.timeout,
         )
-        self.client: SecurityHubClient = session.client("securityhub", config=config)
+        self.client: SecurityHubClient = self.session.client("securityhub", config=self.config)
+        self.asff: Format | None = None
+
+    def _asff(self) -> Format:
+        """The ASFF format for this Region and the calling account, built on first use."""
+        if self.asff is None:
+            if self.account is None:
+                sts = self.session.client("sts", config=self.config)
+                self.account = str(sts.get_caller_identity()["Account"])
+            self.asff = load_format("asff", home_account_id=self.account, home_region=self.region)
+        return self.asff
 
     def record(self, finding: Finding) -> dict[str, Any]:
-        """The ASFF record, its ProductArn pointed at this sink's region (imports must match it)."""
-        record = self.format.to_record(finding)
+        record = self._asff().to_record(finding)
         if not isinstance(record, dict):
             raise TypeError("the asff format must give a dict")
-        account = self.product_account or str(record.get("AwsAccountId", ""))
-        record["ProductArn"] = f"arn:aws:securityhub:{self.region}:{account}:product/{account}/default"
         return record
 
     def send(self, batch: Sequence[Finding]) -> Delivery:
+        ids = [finding_id(f) for f in batch]
+        try:
+            self._asff()
+        except botocore.exceptions.ClientError as exc:
+            error = exc.response.get("Error", {})
+            reason = f"cannot learn the calling account: {error.get('Code')}: {error.get('Message')}"
+            return Delivery.failed(ids, reason)
+        except (botocore.exceptions.BotoCoreError, OSError) as exc:
+            return Delivery.failed(ids, f"cannot learn the calling account (STS): {exc}")
         records, refused = self.encode_each(batch, self.record)
         parts = [refused]
         sized: list[tuple[str, dict[str, Any], int]] = []

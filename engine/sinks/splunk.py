@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
 import structlog
 
 from engine.errors import UsageError
+from engine.formats import dump_json
 from engine.sinks.base import Delivery, Finding, Sink, SinkOptions, load_format, register_sink
 from engine.sinks.http import HttpClient, Response, TransportError, retryable_status
 from engine.sinks.url import SinkURL
@@ -53,9 +53,11 @@ class SplunkHecSink(Sink):
                 f"sink {self.url}: no HEC token",
                 hint=f"set {TOKEN_ENV} or {TOKEN_ENV}_FILE (a file holding the token)",
             )
-        # The envelope always comes from the `hec` format; another --format fills its `event`.
-        self.envelope = self.format if self.format_name == "hec" else load_format("hec")
-        self.overrides = {key: self.params[key] for key in _ENVELOPE_KEYS if self.params.get(key)}
+        # The envelope always comes from the `hec` format; another format (native by default)
+        # fills its `event`.
+        inner = "native" if self.format_name == "hec" else self.format_name
+        settings = {key: self.params[key] for key in _ENVELOPE_KEYS if self.params.get(key)}
+        self.envelope = load_format("hec", inner=inner, **settings)
         self.ack = self.flag("ack")
         self.ack_timeout = self.number("ack_timeout", 60.0)
         self.channel = self.param("channel") or str(uuid.uuid4())
@@ -67,12 +69,7 @@ class SplunkHecSink(Sink):
         self._warned_no_ack = False
 
     def encode(self, finding: Finding) -> bytes:
-        record = self.envelope.to_record(finding)
-        envelope: dict[str, Any] = dict(record) if isinstance(record, dict) else {"event": record}
-        if self.format is not self.envelope:
-            envelope["event"] = self.format.to_record(finding)
-        envelope.update(self.overrides)
-        return orjson.dumps(envelope)
+        return dump_json(self.envelope.to_record(finding))
 
     def send(self, batch: Sequence[Finding]) -> Delivery:
         events, outcome = self.encode_each(batch, self.encode)

@@ -105,10 +105,12 @@ class HecServer(HttpServer):
         bad: set[str] | None = None,
         ack: bool = False,
         ack_polls: int | None = 2,
+        wrong_token_status: int = 403,
         port: int = 0,
     ) -> None:
         super().__init__(port)
         self.token = token
+        self.wrong_token_status = wrong_token_status
         self.busy = busy
         self.bad = bad or set()
         self.ack = ack
@@ -123,6 +125,8 @@ class HecServer(HttpServer):
         if auth is None:
             return reply(401, {"text": "Token is required", "code": 2})
         if auth != f"Splunk {self.token}":
+            if self.wrong_token_status == 401:
+                return reply(401, {"text": "Invalid authorization", "code": 3})
             return reply(403, {"text": "Invalid token", "code": 4})
         if path.startswith("/services/collector/ack"):
             return self._ack(path, headers, body)
@@ -133,12 +137,12 @@ class HecServer(HttpServer):
             return reply(503, {"text": "Server is busy", "code": 9}, {"Retry-After": "0"})
         events = split_json_objects(body)
         for number, envelope in enumerate(events):
-            if envelope.get("event", {}).get("finding_id") in self.bad:
+            if _hec_id(envelope) in self.bad:
                 return reply(400, {"text": "Invalid data format", "code": 6, "invalid-event-number": number})
         with self.lock:
             for envelope in events:
                 self.envelopes.append(envelope)
-                self.received[envelope["event"]["finding_id"]] += 1
+                self.received[_hec_id(envelope)] += 1
         if self.ack:
             if "x-splunk-request-channel" not in headers:
                 return reply(400, {"text": "Data channel is missing", "code": 10})
@@ -159,6 +163,12 @@ class HecServer(HttpServer):
                 done = self.ack_polls is not None and self.polls[ack_id] >= self.ack_polls
                 answer[str(ack_id)] = done
         return reply(200, {"acks": answer})
+
+
+def _hec_id(envelope: dict[str, Any]) -> str:
+    """The finding id inside an envelope: native `finding_id` or OCSF `finding_info.uid`."""
+    event = envelope.get("event") or {}
+    return str(event.get("finding_id") or event.get("finding_info", {}).get("uid"))
 
 
 class ElasticServer(HttpServer):
@@ -231,7 +241,7 @@ class WebhookReceiver(HttpServer):
         self.secret = secret
         self.busy = busy
         self.delay = delay
-        self.fail_every: int | None = None
+        self.fail_when: Callable[[int], bool] | None = None  # by request number, from 1
         self.count = 0
         self.received: Counter[str] = Counter()
         self.bad_signatures = 0
@@ -250,7 +260,7 @@ class WebhookReceiver(HttpServer):
             if self.busy > 0:
                 self.busy -= 1
                 return reply(503, {"error": "busy"})
-            if self.fail_every and self.count % self.fail_every == 0:
+            if self.fail_when is not None and self.fail_when(self.count):
                 return reply(503, {"error": "busy"})
             for record in json.loads(body)["findings"]:
                 self.received[record["finding_id"]] += 1
