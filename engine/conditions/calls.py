@@ -118,21 +118,43 @@ def _affix(name: str, method: str) -> Inliner:
     return inline
 
 
+def _constant_strings(node: Node, value: Value) -> tuple[tuple[str, ...], str | None] | None:
+    """The strings of an argument that always holds the same strings, and the guard it needs.
+
+    Two spellings qualify: a JSON literal list (`` `["a", "b"]` ``, also how rule lists are bound)
+    and a multi-select list of raw strings (``['a', 'b']``), which is null when the current node is
+    null, hence its guard.
+    """
+    if node["type"] == "literal" and node["value"].__class__ is list:
+        items, guard = node["value"], None
+    elif node["type"] == "multi_select_list" and all(_is_string_literal(child) for child in node["children"]):
+        items = [child["value"] for child in node["children"]]
+        guard = f"{value.code} is not None"
+    else:
+        return None
+    if not all(item.__class__ is str for item in items):
+        return None
+    return tuple(items), guard
+
+
 def _contains(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
     if len(arguments) != 2:
         return None
     subject, search = arguments
-    literal = nodes[0]["value"] if nodes[0]["type"] == "literal" else None
-    if literal.__class__ is list:
-        if literal and all(item.__class__ is str for item in literal):
-            # Membership of a str in a list of str is set membership; anything else compares
-            # against the list itself, as the library does.
-            strings = module.constant(frozenset(literal))
-            needle = search.code
-            return f"{needle} in {strings} if {needle}.__class__ is str else {needle} in {subject.code}"
-        return f"{search.code} in {subject.code}"
-    guard = f"({subject.code}.__class__ is list or {subject.code}.__class__ is str)"
-    return _guarded(f"{search.code} in {subject.code}", [guard], "contains", arguments)
+    generic = _guarded(
+        f"{search.code} in {subject.code}",
+        [f"({subject.code}.__class__ is list or {subject.code}.__class__ is str)"],
+        "contains",
+        arguments,
+    )
+    constant = _constant_strings(nodes[0], subject)
+    if constant is None:
+        return generic
+    # A str in a list of str: set membership. Anything else takes the library's way.
+    strings, guard = constant
+    members = module.constant(frozenset(strings))
+    guards = " and ".join([f"{search.code}.__class__ is str", *([guard] if guard else [])])
+    return f"{search.code} in {members} if {guards} else {generic}"
 
 
 def _length(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
@@ -159,27 +181,26 @@ def _to_string(module: _Module, body: Body, arguments: Sequence[Value], nodes: S
 
 
 def _cidr_match(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
-    if len(arguments) != 2 or nodes[1]["type"] != "literal":
+    if len(arguments) != 2:
         return None
-    cidrs = nodes[1]["value"]
-    if cidrs.__class__ is list and all(cidr.__class__ is str for cidr in cidrs):
-        cidrs = tuple(cidrs)
-    elif cidrs.__class__ is not str:
-        return None
+    ip, cidrs = arguments
+    if _is_string_literal(nodes[1]):
+        texts: str | tuple[str, ...] = nodes[1]["value"]
+        guard = None
+    else:
+        constant = _constant_strings(nodes[1], cidrs)
+        if constant is None:
+            return None
+        texts, guard = constant
     try:
-        networks = module.constant(parse_networks(cidrs))
+        networks = module.constant(parse_networks(texts))
     except InvalidArgumentError:
         return None
-    ip = arguments[0]
-    return _guarded(
-        f"_in_networks({ip.code}, {networks})",
-        _string_guards(arguments[:1], nodes[:1]),
-        "cidr_match",
-        arguments,
-    )
+    guards = _string_guards(arguments[:1], nodes[:1]) + ([guard] if guard else [])
+    return _guarded(f"_in_networks({ip.code}, {networks})", guards, "cidr_match", arguments)
 
 
-def _pattern(name: str, compile_pattern: Callable[[str], Callable[[str], Any]]) -> Inliner:
+def _pattern(name: str, compile_pattern: Callable[[str], Callable[[str], bool]]) -> Inliner:
     """regex_match / glob_match with a literal pattern, compiled here once."""
 
     def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
@@ -191,7 +212,7 @@ def _pattern(name: str, compile_pattern: Callable[[str], Callable[[str], Any]]) 
             return None
         subject = arguments[0]
         return _guarded(
-            f"{matcher}({subject.code}) is not None",
+            f"{matcher}({subject.code})",
             _string_guards(arguments[:1], nodes[:1]),
             name,
             arguments,

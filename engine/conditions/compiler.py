@@ -240,12 +240,25 @@ def _comparator(module: _Module, body: Body, node: Node, current: str) -> Value:
 
 
 def _equality(left: Value, right: Value, left_node: Node, right_node: Node) -> str:
-    """``==`` is Python's, except that 0 and 1 never equal false and true (the library's _equals);
-    a literal that is neither a boolean nor a number 0 or 1 cannot meet that case."""
-    for side in (left_node, right_node):
-        if side["type"] == "literal" and not _may_be_bool_number_case(side["value"]):
-            return f"{left.code} == {right.code}"
-    return f"_equals({left.code}, {right.code})"
+    """``==`` is Python's, except that a number 0 or 1 never equals false or true (the library's
+    ``_equals``). That case needs a bool on one side and a number on the other, so Python's ``==``
+    is exact whenever a literal side is neither, or the run-time sides are not bools."""
+    literals = [node["value"] for node in (left_node, right_node) if node["type"] == "literal"]
+    slow = f"_equals({left.code}, {right.code})"
+    if any(not _may_be_bool_number_case(literal) for literal in literals):
+        return f"{left.code} == {right.code}"
+    if len(literals) == 2:
+        return slow
+    if any(literal.__class__ is bool for literal in literals):
+        # x == true: a bool, a string, a container or null equals it only by being it.
+        (other, flag) = (right, left) if left_node["type"] == "literal" else (left, right)
+        return f"{other.code} is {flag.code} if {other.code}.__class__ in _NOT_NUMBER else {slow}"
+    guards = [
+        f"{side.code}.__class__ is not bool"
+        for side, node in ((left, left_node), (right, right_node))
+        if node["type"] != "literal"
+    ]
+    return f"{left.code} == {right.code} if {' and '.join(guards)} else {slow}"
 
 
 def _may_be_bool_number_case(value: Any) -> bool:

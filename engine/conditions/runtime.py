@@ -25,6 +25,8 @@ PLAIN_TRUTH = frozenset({str, list, dict, bool, type(None)})
 # JSON classes that have no ``get``/``values``: field and value-projection give null without a try.
 _NO_MAPPING = frozenset({str, list, int, float, bool, type(None)})
 ORDERABLE = frozenset({int, float, str})
+# Classes that never take part in the library's 0/1-versus-false/true exception to ``==``.
+_NOT_NUMBER = frozenset({bool, str, list, dict, type(None)})
 _NO_VALUES = object()
 
 
@@ -120,6 +122,7 @@ NAMESPACE: dict[str, Any] = {
     "_NO_VALUES": _NO_VALUES,
     "_comparable": visitor._is_comparable,  # type: ignore[attr-defined]  # private: reused to stay exact
     "_ORDERABLE": ORDERABLE,
+    "_NOT_NUMBER": _NOT_NUMBER,
     "_PLAIN_TRUTH": PLAIN_TRUTH,
     "_truthy": is_truthy,
     "_not": not_,

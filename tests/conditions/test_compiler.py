@@ -276,3 +276,24 @@ def test_expression_references_run_compiled_bodies() -> None:
     ):
         assert_equivalent(expression, value)
     assert same_json(compile_expression("map(&age, people)").search(value), [30, 20])
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "contains(['a', 'b'], @)",
+        'contains(`["a", "b"]`, @)',
+        "contains(['a', 'b'], `1`)",
+        "cidr_match(@, ['10.0.0.0/8', '2001:db8::/32'])",
+        'cidr_match(@, `["10.0.0.0/8"]`)',
+        "cidr_match(@, '10.0.0.0/8')",
+        "cidr_match(@, ['10.0.0.0/33'])",
+        "regex_match(@, '^1')",
+        "glob_match(@, '10.*')",
+    ],
+)
+@pytest.mark.parametrize("value", [None, "a", "10.1.2.3", "2001:db8::5", 1, ["a"], {"a": 1}])
+def test_constant_argument_fast_paths_keep_library_behaviour(expression: str, value: Any) -> None:
+    """Fast paths for constant lists, CIDRs and patterns agree with the library on every shape,
+    including a null current node (where ['a', 'b'] is itself null) and an invalid CIDR."""
+    assert_equivalent(expression, value)

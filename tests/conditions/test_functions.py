@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jmespath
 import pytest
+import re2
 from jmespath.exceptions import JMESPathTypeError, UnknownFunctionError
 
 from engine.conditions.functions import (
@@ -13,8 +15,10 @@ from engine.conditions.functions import (
     KNOWN_FUNCTIONS,
     OPTIONS,
     InvalidArgumentError,
+    _finder,
     check_cidr,
     check_regex,
+    compile_regex,
     unknown_functions,
 )
 
@@ -167,6 +171,31 @@ def test_check_regex_reports_what_re2_rejects(pattern: str) -> None:
 def test_check_regex_accepts_valid_patterns() -> None:
     """check_regex returns None for a valid pattern."""
     assert check_regex(r"^arn:aws:iam::\d{12}:root$") is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [
+        ("^$", ""),
+        ("x*", ""),
+        ("é", "café"),
+        ("^caf.$", "café"),
+        ("(?i)CURL", "curl/8.1"),
+        (r"\bboto3\b", "Boto3/1.34 botocore/1.34"),
+        ("a|b", "zzz"),
+        ("日本", "こんにちは日本"),
+    ],
+)
+def test_regex_fast_path_agrees_with_re2_search(pattern: str, text: str) -> None:
+    """The direct RE2 call behind regex_match answers exactly as google-re2's public search does."""
+    assert compile_regex(pattern)(text) is (re2.search(pattern, text) is not None)
+
+
+def test_regex_finder_falls_back_to_public_search() -> None:
+    """Without google-re2's internal object, the matcher uses the compiled pattern's search."""
+    found = _finder(re.compile("a+"))
+    assert found("baa") is True
+    assert found("bbb") is False
 
 
 def test_regex_match_null_raises_type_error() -> None:
