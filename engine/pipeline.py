@@ -17,6 +17,8 @@ from engine.decoding import decode_blob
 from engine.decoding.records import Record, Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.evaluator import Evaluator
+from engine.detection.state.settings import WindowSettings
+from engine.detection.state.stage import StatefulStage
 from engine.findings.builder import build_finding
 from engine.sources.blob import Blob
 
@@ -39,6 +41,7 @@ class ScanStats:
     findings_by_rule: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    notes: list[str] = field(default_factory=list)  # lines for the summary (late events, evictions, …)
 
     @property
     def findings(self) -> int:
@@ -57,7 +60,11 @@ class Scanner:
     """Evaluate records against compiled rules and hand each finding to `emit`.
 
     `flush`, when given, is called before a blob is acknowledged: it must return True only when
-    every finding emitted so far has been delivered or spooled (at-least-once delivery)."""
+    every finding emitted so far has been delivered or spooled (at-least-once delivery).
+
+    Dedup, threshold and correlation rules go through a stateful stage (engine.detection.state),
+    configured by `windows`; `finish()` closes its open windows, so call it before closing the
+    delivery. With no stateful rule loaded the stage does not exist and costs nothing."""
 
     def __init__(
         self,
@@ -66,12 +73,14 @@ class Scanner:
         *,
         evidence: bool = True,
         flush: Callable[[], bool] | None = None,
+        windows: WindowSettings | None = None,
     ) -> None:
         self.evaluator = Evaluator(rules)
         self.emit = emit
         self.evidence = evidence
         self.flush = flush
         self.stats = ScanStats()
+        self.state = StatefulStage.build(rules, self._emit_window, windows, evidence=evidence)
 
     def scan_blobs(self, items: Iterable[Blob | Skip], progress: Callable[[Blob], None] | None = None) -> None:
         for item in items:
@@ -88,6 +97,8 @@ class Scanner:
             self.stats.bytes += blob.size
         self.scan_items(decode_blob(blob))
         if blob.ack is not None and (self.flush is None or self.flush()):
+            if self.state is not None:
+                self.state.save()  # windows first: a checkpoint never gets ahead of the counts
             blob.ack()
 
     def scan_items(self, items: Iterable[Record | Skip]) -> None:
@@ -100,7 +111,10 @@ class Scanner:
     def scan_record(self, record: Record) -> None:
         self.stats.events += 1
         event = record.event
-        for rule in self.evaluator.evaluate(event):
+        hits = self.evaluator.evaluate(event)
+        if self.state is not None:
+            hits = self.state.take(hits, record)
+        for rule in hits:
             if not rule.rule.generate:
                 continue
             finding = build_finding(rule, event, record.origin, evidence=self.evidence)
@@ -116,6 +130,15 @@ class Scanner:
             self.stats.deliberate_skips[skip.reason] += 1
             log.debug("input passed over", where=skip.where, reason=skip.reason)
 
+    def _emit_window(self, finding: Finding) -> None:
+        self.stats.findings_by_severity[finding["severity"]] += 1
+        self.stats.findings_by_rule[finding["rule_id"]] += 1
+        self.emit(finding)
+
     def finish(self) -> ScanStats:
+        """End of input: close (or save) open windows, emitting their findings, then stop the clock."""
+        if self.state is not None:
+            state, self.state = self.state, None
+            self.stats.notes.extend(state.finish())
         self.stats.finished = time.monotonic()
         return self.stats

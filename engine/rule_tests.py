@@ -1,14 +1,27 @@
 """Run the `tests:` that rules carry: each event goes through the same evaluator a scan uses
-(index, match table, condition, exceptions, overrides, filters), one rule at a time."""
+(index, match table, condition, exceptions, overrides, filters), one rule at a time.
+
+Stateful rules (dedup, threshold, correlations) are tested on a sequence of events (`events:`)
+through the scan's own pipeline, stateful stage included, with no lateness limit: the test
+counts the findings the rule makes (`findings: N`, or at least one for `expect: match`). A
+correlation's test runs its member rules too, feed-only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
+from engine.decoding.records import Origin, Record
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.evaluator import Evaluator
+from engine.detection.state.members import feed_only
+from engine.detection.state.settings import WindowSettings
+from engine.pipeline import Scanner
 from engine.rules.model import RuleTest
+
+UNBOUNDED = WindowSettings(lateness=math.inf)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +32,17 @@ class TestOutcome:
     detail: str
 
 
-def run_rule_tests(rules: Sequence[CompiledRule]) -> Iterator[TestOutcome]:
+def run_rule_tests(
+    rules: Sequence[CompiledRule], available: Sequence[CompiledRule] = ()
+) -> Iterator[TestOutcome]:
+    """Run each rule's tests; `available` is where a correlation's member rules are looked up
+    (the whole rule set), in addition to `rules`."""
+    library = {rule.id: rule for rule in (*available, *rules)}
     for rule in rules:
+        if rule.stateful is not None:
+            for test in rule.rule.tests:
+                yield _run_stateful(rule, test, library)
+            continue
         evaluator = Evaluator([_enabled(rule)])
         for test in rule.rule.tests:
             yield _run_one(rule, evaluator, test)
@@ -30,8 +52,6 @@ def _enabled(rule: CompiledRule) -> CompiledRule:
     """Tests run even for rules an override disables: the rule's logic is what is tested."""
     if rule.enabled:
         return rule
-    from dataclasses import replace
-
     return replace(rule, enabled=True)
 
 
@@ -46,4 +66,31 @@ def _run_one(rule: CompiledRule, evaluator: Evaluator, test: RuleTest) -> TestOu
     detail = "matched" if matched else "did not match"
     if raised:
         detail += f" (the condition raised on {raised} event(s): {evaluator.error_samples.get(rule.id, '')})"
+    return TestOutcome(rule.id, test, passed, detail)
+
+
+def _run_stateful(rule: CompiledRule, test: RuleTest, library: Mapping[str, CompiledRule]) -> TestOutcome:
+    spec = rule.stateful
+    assert spec is not None
+    tested = replace(rule, enabled=True, rule=replace(rule.rule, generate=True))
+    members = [feed_only(library[m]) for m in dict.fromkeys(spec.members) if m in library and m != rule.id]
+    missing = [m for m in spec.members if m not in library and m != rule.id]
+    if missing:
+        return TestOutcome(rule.id, test, False, f"member rule(s) not loaded: {', '.join(missing)}")
+    findings: list[dict[str, Any]] = []
+    scanner = Scanner([tested, *members], findings.append, evidence=False, windows=UNBOUNDED)
+    for i, event in enumerate(test.events):
+        scanner.scan_record(Record(event, Origin(f"test {test.name!r}", i)))
+    stats = scanner.finish()
+    made = sum(1 for finding in findings if finding["rule_id"] == rule.id)
+    passed = (made > 0) == test.expect_match and (test.findings is None or made == test.findings)
+    detail = f"made {made} finding(s)"
+    if test.findings is not None and made != test.findings:
+        detail += f" where the test expects {test.findings}"
+    errors = sum(scanner.evaluator.errors.values())
+    if errors:
+        samples = "; ".join(f"{k}: {v}" for k, v in scanner.evaluator.error_samples.items())
+        detail += f" (conditions raised on {errors} event(s): {samples})"
+    for note in stats.notes:
+        detail += f" ({note})"
     return TestOutcome(rule.id, test, passed, detail)

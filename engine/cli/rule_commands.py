@@ -66,7 +66,7 @@ def test_rules(
         rules = ruleset.selected(select, exclude, min_severity)
     passed = failed = 0
     untested = [r.id for r in rules if not r.rule.tests]
-    for outcome in run_rule_tests(rules):
+    for outcome in run_rule_tests(rules, ruleset.rules):
         if outcome.passed:
             passed += 1
             if verbose:

@@ -18,6 +18,9 @@ from engine.cli.loading import load_or_exit
 from engine.cli.options import SEVERITY, rule_options, selection_options
 from engine.cli.summary import print_summary
 from engine.decoding.records import Skip
+from engine.detection.state.clock import parse_duration
+from engine.detection.state.members import with_members
+from engine.detection.state.settings import DEFAULT_MAX_GROUPS, WindowSettings
 from engine.errors import TrailwardenError, UsageError
 from engine.pipeline import Scanner
 from engine.rules.model import SEVERITY_RANK
@@ -101,6 +104,21 @@ def _parse_time(value: str | None) -> datetime | None:
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
+# Stateful rules (dedup, thresholds, correlations): how late an event may come, how many groups stay open.
+@click.option(
+    "--lateness",
+    default="15m",
+    show_default=True,
+    help="Stateful rules: how far behind the newest event (in event time) an event may arrive and still "
+    "count (30s, 15m, 1h); later ones are dropped and counted in the summary.",
+)
+@click.option(
+    "--max-groups",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_GROUPS,
+    show_default=True,
+    help="Stateful rules: open groups per rule before the least recently active is evicted (counted).",
+)
 def scan(
     sources: tuple[str, ...],
     rule_paths: tuple[str, ...],
@@ -126,12 +144,15 @@ def scan(
     poll_seconds: float | None,
     skip_invalid_rules: bool,
     progress: bool | None,
+    lateness: str,
+    max_groups: int,
 ) -> None:
     """Scan CloudTrail SOURCES (files, folders, '-', s3://bucket/prefix, sqs://queue, cloudtrail-api://region)."""
     if not sources:
         raise click.UsageError("give at least one SOURCE (a file, a folder, '-' for stdin, or s3://…)")
     ruleset = load_or_exit(rule_paths, no_bundled, allow_errors=skip_invalid_rules)
-    rules = ruleset.selected(select, exclude, min_severity)
+    rules = with_members(ruleset.selected(select, exclude, min_severity), ruleset.rules)
+    windows = _window_settings(lateness, max_groups, state_path)
     if not rules:
         click.echo("no rule is left to run after --select/--exclude/--min-severity", err=True)
         raise SystemExit(2)
@@ -152,7 +173,7 @@ def scan(
     except TrailwardenError as exc:
         click.echo(f"trailwarden: {exc}", err=True)
         raise SystemExit(exc.exit_code) from exc
-    scanner = Scanner(rules, delivery.submit, evidence=not no_evidence, flush=delivery.flush)
+    scanner = Scanner(rules, delivery.submit, evidence=not no_evidence, flush=delivery.flush, windows=windows)
     interrupted = _install_stop_handler()
     try:
         _run(scanner, sources, options, progress, interrupted)
@@ -162,8 +183,8 @@ def scan(
         delivery.close()
         click.echo(f"trailwarden: {exc}", err=True)
         raise SystemExit(2) from exc
+    stats = scanner.finish()  # before closing delivery: open windows make findings at the end
     report = delivery.close()
-    stats = scanner.finish()
     print_summary(
         stats,
         rule_errors=scanner.evaluator.errors,
@@ -172,6 +193,14 @@ def scan(
         delivery=report.lines,
     )
     raise SystemExit(_exit_code(stats.findings_by_severity, fail_on, stats.skipped, report, ruleset.errors))
+
+
+def _window_settings(lateness: str, max_groups: int, state_path: str | None) -> WindowSettings:
+    try:
+        seconds = parse_duration(lateness)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--lateness") from exc
+    return WindowSettings(lateness=seconds, max_groups=max_groups, state_path=state_path)
 
 
 def _run(

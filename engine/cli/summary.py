@@ -41,6 +41,8 @@ def print_summary(
             out.print(
                 f"  - {rule_id}: {count:,} event(s), e.g. {error_samples.get(rule_id, '')}", markup=False
             )
+    for note in stats.notes:
+        out.print(note, markup=False)
     if stats.findings:
         table = Table(title=f"{stats.findings:,} finding(s)", title_justify="left", box=None, pad_edge=False)
         table.add_column("severity")

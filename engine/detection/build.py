@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.detection.compiled_rule import INSIGHT, CompiledRule, MatchCheck, Suppressor
 from engine.detection.conditions import ConditionCompiler, Predicate
+from engine.detection.state.spec import compile_stateful
 from engine.detection.template import compile_template
 from engine.errors import RuleError
 from engine.rules.loader import ParsedRules, parse_rule_files
@@ -101,7 +102,7 @@ def _compile_rule(
     output = rule.output or rule.title
     render = compile_template(output, compiler.search, doc, ("output",) if rule.output else ("title",))
     context = tuple((key, compiler.search(expr, doc, ("context", key))) for key, expr in rule.context.items())
-    _check_stateful_keys(rule, compiler)
+    stateful = compile_stateful(rule, compiler)
     return CompiledRule(
         rule=rule,
         severity=severity,
@@ -115,6 +116,7 @@ def _compile_rule(
         render_title=render,
         context=context,
         enabled=enabled,
+        stateful=stateful,
     )
 
 
@@ -144,21 +146,8 @@ def _suppressor(
     return Suppressor(f"{prefix} {clause.name}", compiler.predicate(clause.condition, doc, clause.where))
 
 
-def _check_stateful_keys(rule: Rule, compiler: ConditionCompiler) -> None:
-    """Dedup keys and threshold groups are JMESPath too: a typo there is a load-time error."""
-    for section, key in (("dedup", "key"), ("threshold", "group_by")):
-        spec = getattr(rule, section)
-        for i, expr in enumerate((spec or {}).get(key, ())):
-            compiler.search(expr, rule.doc, (section, key, i))
-    if rule.correlation:
-        for i, expr in enumerate(rule.correlation.get("group-by", ())):
-            compiler.search(expr, rule.doc, ("group-by", i))
-        field_expr = (rule.correlation.get("condition") or {}).get("field")
-        if field_expr:
-            compiler.search(field_expr, rule.doc, ("condition", "field"))
-
-
 def _check_correlations(rules: Sequence[Rule], known_ids: set[str], errors: list[RuleError]) -> None:
+    correlations = {rule.id for rule in rules if rule.correlation}
     for rule in rules:
         if not rule.correlation:
             continue
@@ -166,4 +155,12 @@ def _check_correlations(rules: Sequence[Rule], known_ids: set[str], errors: list
             if member not in known_ids:
                 errors.append(
                     RuleError(f"correlation refers to unknown rule {member!r}", rule.doc.locate(("rules", i)))
+                )
+            elif member in correlations:
+                errors.append(
+                    RuleError(
+                        f"correlation refers to another correlation, {member!r}",
+                        rule.doc.locate(("rules", i)),
+                        "refer to the rules that correlation joins instead",
+                    )
                 )

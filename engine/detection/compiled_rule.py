@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.detection.conditions import Predicate
 from engine.rules.expressions import Search
 from engine.rules.model import Rule
+
+if TYPE_CHECKING:
+    from engine.detection.state.spec import StatefulSpec
 
 INSIGHT = "AwsCloudTrailInsight"
 
@@ -39,6 +42,7 @@ class CompiledRule:
     render_title: Callable[[Any], str]
     context: tuple[tuple[str, Search], ...]
     enabled: bool = True
+    stateful: StatefulSpec | None = None  # dedup, threshold or correlation: run by engine.detection.state
 
     @property
     def id(self) -> str:

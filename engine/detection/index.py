@@ -17,7 +17,8 @@ _CACHE_LIMIT = 100_000
 
 class RuleIndex:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        self.rules = tuple(rule for rule in rules if rule.enabled)
+        # A correlation matches no single event: its members' matches feed engine.detection.state.
+        self.rules = tuple(rule for rule in rules if rule.enabled and rule.rule.kind != "correlation")
         self._cache: dict[tuple[str | None, str | None, bool], tuple[CompiledRule, ...]] = {}
 
     def candidates(self, source: str | None, name: str | None, insight: bool) -> tuple[CompiledRule, ...]:

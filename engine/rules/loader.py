@@ -170,7 +170,7 @@ def _rule(data: dict[str, Any], doc: Document, location: Location, kind: str) ->
         references=tuple(data.get("references", ())),
         falsepositives=tuple(data.get("falsepositives", ())),
         match=match,
-        condition=data.get("condition"),
+        condition=data.get("condition") if kind == "rule" else None,  # a correlation's is in `correlation`
         exceptions=_exceptions(data.get("exceptions", ()), ("exceptions",)),
         output=data.get("output"),
         context=dict(data.get("context", {})),

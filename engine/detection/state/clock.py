@@ -1,0 +1,57 @@
+"""Event time: CloudTrail's `eventTime` as epoch seconds, durations as seconds, and back to text.
+
+Windows run on event time, never on the wall clock, so a replayed export gives the findings the
+live stream gave. `eventTime` is parsed for every event a stateful rule sees, so the common form
+(`2026-11-20T10:05:00Z`) goes straight to `datetime.fromisoformat`, which is C code in 3.11."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+_DURATION = re.compile(r"^(0|[1-9][0-9]*)(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def event_seconds(value: Any) -> float | None:
+    """Epoch seconds of an ISO-8601 event time, or None when it is missing or not a time.
+
+    Times without a zone are taken as UTC: CloudTrail writes UTC, and a re-shaped export that
+    dropped the `Z` still meant it."""
+    if value.__class__ is not str:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def iso(seconds: float) -> str:
+    """CloudTrail's own format, with milliseconds only when there are some."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_duration(text: str) -> float:
+    """`30s`, `5m`, `1h`, `7d` (the rule schema's durations) as seconds; ValueError otherwise."""
+    found = _DURATION.match(text.strip())
+    if not found:
+        raise ValueError(
+            f"{text!r} is not a duration (use a whole number and s, m, h or d: 30s, 15m, 1h, 7d)"
+        )
+    return float(int(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+
+
+def duration_text(seconds: float) -> str:
+    """The shortest exact rule-style duration for `seconds` (900 → 15m)."""
+    whole = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if whole and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"

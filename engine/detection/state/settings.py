@@ -1,0 +1,28 @@
+"""The knobs of stateful detection, set once per run (from the command line) and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_LATENESS = 15 * 60.0
+DEFAULT_MAX_GROUPS = 100_000
+DEFAULT_MAX_EVENT_IDS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSettings:
+    """`lateness`: how far (seconds of event time) an event may trail the newest one seen and still
+    count; older ones are dropped and counted. `max_groups`: open groups per stateful rule before
+    the least recently active is evicted (and counted). `max_event_ids`: event ids a finding lists.
+    `state_path`: the --state file that keeps open windows between runs."""
+
+    lateness: float = DEFAULT_LATENESS
+    max_groups: int = DEFAULT_MAX_GROUPS
+    max_event_ids: int = DEFAULT_MAX_EVENT_IDS
+    state_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.lateness < 0:
+            raise ValueError("lateness cannot be negative")
+        if self.max_groups < 1 or self.max_event_ids < 1:
+            raise ValueError("max_groups and max_event_ids must be at least 1")
