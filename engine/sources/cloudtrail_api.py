@@ -112,15 +112,16 @@ class LookupReader:
                 yield Skip(where, exc.message)
                 return True
             events = self._new_events(response.get("Events", []), start)
-            if events:
-                page_no += 1
-                yield payload_blob(f"{where} page {page_no}", _page_bytes(events), group.part())
             token = response.get("NextToken")
+            ack = group.part() if events else None
             if not token:
-                break
+                group.close()  # before the last page is handed out: its ack completes the window
+            if ack is not None:
+                page_no += 1
+                yield payload_blob(f"{where} page {page_no}", _page_bytes(events), ack)
+            if not token:
+                return False
             kwargs["NextToken"] = token
-        group.close()
-        return False
 
     def _call(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """One LookupEvents request within the quota; throttling is waited out, with backoff."""

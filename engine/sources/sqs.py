@@ -110,8 +110,11 @@ class SQSReader:
             return
         group = AckGroup(on_complete=lambda: self._delete(message_id))
         reason = "an object it names could not be read"
-        yield from self._parts(notice, group, where, lambda: self._leave(message_id, where, reason, received))
-        group.close()
+        parts = list(
+            self._parts(notice, group, where, lambda: self._leave(message_id, where, reason, received))
+        )
+        group.close()  # before the parts are handed out: the last ack deletes the message
+        yield from parts
 
     def _parts(
         self, notice: Notice, group: AckGroup, where: str, on_fail: Callable[[], None]
