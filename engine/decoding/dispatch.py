@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.decoding.context import DecodeContext, Items
-from engine.decoding.events import is_event
+from engine.decoding.events import is_event, json_kind
 from engine.decoding.records import Origin, Record
 from engine.decoding.shapes import cloudwatch, digest, eventbridge, lookup
 
@@ -40,7 +40,7 @@ def _is_page(doc: Document) -> bool:
 def _expand_records(doc: Document, ctx: DecodeContext, line: int | None) -> Items:
     records = doc["Records"]
     if not isinstance(records, list):
-        return iter(ctx.part(f"'Records' is a JSON {_kind(records)}, not a list of records", line))
+        return iter(ctx.part(f"'Records' is a JSON {json_kind(records)}, not a list of records", line))
     if _is_s3_notification(records):
         return iter(ctx.part("S3 event notification, not CloudTrail", line, error=False))
     return expand_items(records, ctx, line)
@@ -49,7 +49,7 @@ def _expand_records(doc: Document, ctx: DecodeContext, line: int | None) -> Item
 def _expand_page(doc: Document, ctx: DecodeContext, line: int | None) -> Items:
     events = doc["Events"]
     if not isinstance(events, list):
-        return iter(ctx.part(f"'Events' is a JSON {_kind(events)}, not a list of events", line))
+        return iter(ctx.part(f"'Events' is a JSON {json_kind(events)}, not a list of events", line))
     return expand_items(events, ctx, line)
 
 
@@ -64,7 +64,6 @@ SHAPES: tuple[Shape, ...] = (
     Shape("CloudTrail digest", digest.matches, digest.expand),
 )
 
-_KINDS = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
 _NOT_CLOUDTRAIL = "not CloudTrail: a JSON object without Records, Events, detail or eventName"
 
 
@@ -76,7 +75,7 @@ def expand(doc: Any, ctx: DecodeContext, line: int | None) -> Items:
     if type(doc) is list:
         return expand_items(doc, ctx, line)
     if type(doc) is not dict:
-        return iter(ctx.part(f"not CloudTrail: a JSON {_kind(doc)}, not an object or an array", line))
+        return iter(ctx.part(f"not CloudTrail: a JSON {json_kind(doc)}, not an object or an array", line))
     if is_event(doc):
         return iter((ctx.record(doc, line),))
     shape = _shape_of(doc)
@@ -105,7 +104,7 @@ def expand_items(items: list[Any], ctx: DecodeContext, line: int | None) -> Item
                 f"a JSON object without eventName or eventType (keys: {_keys(item)})", line
             )
         else:
-            yield from ctx.bad_item(f"a JSON {_kind(item)}, not a CloudTrail record", line)
+            yield from ctx.bad_item(f"a JSON {json_kind(item)}, not a CloudTrail record", line)
 
 
 def _shape_of(doc: Document) -> Shape | None:
@@ -120,10 +119,6 @@ def _is_s3_notification(records: list[Any]) -> bool:
     objects rather than describe API calls. Judged on the first record: a batch is never mixed."""
     first = records[0] if records else None
     return type(first) is dict and first.get("eventSource") == "aws:s3" and "s3" in first
-
-
-def _kind(value: Any) -> str:
-    return _KINDS.get(type(value), type(value).__name__)
 
 
 def _keys(doc: Document, most: int = 5) -> str:

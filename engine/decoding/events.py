@@ -14,10 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 _LOGSTASH_TIME = "@timestamp"
+_KINDS = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
 
 
 def is_event(value: Any) -> bool:
     return type(value) is dict and ("eventName" in value or "eventType" in value)
+
+
+def json_kind(value: Any) -> str:
+    """What a parsed value was in the JSON text, in JSON's words (for skip reasons)."""
+    return _KINDS.get(type(value), "object")
 
 
 def normalise(event: dict[str, Any]) -> None:

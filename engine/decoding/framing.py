@@ -36,7 +36,9 @@ def decode_stream(stream: BinaryIO, ctx: DecodeContext) -> Items:
         return
     number, line = first
     if line is None:
-        yield from _lines_mode(first, lines, ctx)
+        # no line break within the limit: one huge document (or a bomb) — refuse it before inflating more
+        limit = ctx.limits.max_document_bytes
+        yield ctx.whole(f"the first line or document is larger than {limit:,} bytes, the most read at once")
         return
     if line.startswith(_BOM):
         line = line[len(_BOM) :]
@@ -76,12 +78,13 @@ def _after_bad_first_line(
         yield from ctx.part(problem.describe(single_line=True), number)
         yield from _lines_mode(second, lines, ctx)
         return
-    what = describe_binary(line)
-    if what is None and problem.column == 1:
-        what = f"it starts with {_snippet(line)}{text_hint(line)}"
-    elif what is None:
-        what = problem.describe(single_line=second is None) + text_hint(line)
-    yield ctx.whole(f"not JSON: {what}")
+    binary = describe_binary(line)
+    if binary is not None:
+        yield ctx.whole(f"not JSON: {binary}")
+    elif problem.column == 1:
+        yield ctx.whole(f"not JSON: it starts with {_snippet(line)}{text_hint(line)}")
+    else:
+        yield ctx.whole(problem.describe(single_line=second is None) + text_hint(line))
 
 
 def _snippet(line: bytes, most: int = 40) -> str:

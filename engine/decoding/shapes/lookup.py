@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.decoding.context import DecodeContext, Items
-from engine.decoding.events import is_event
+from engine.decoding.events import is_event, json_kind
 from engine.decoding.jsontext import JSONProblem, loads
 
 KEY = "CloudTrailEvent"
@@ -22,7 +22,7 @@ def matches(doc: dict[str, Any]) -> bool:
 def expand(doc: dict[str, Any], ctx: DecodeContext, line: int | None) -> Items:
     text = doc[KEY]
     if not isinstance(text, str):
-        yield from ctx.bad_item(f"{KEY} is a JSON {type(text).__name__}, not a string of JSON", line)
+        yield from ctx.bad_item(f"{KEY} is a JSON {json_kind(text)}, not a string of JSON", line)
         return
     try:
         event = loads(text, ctx.limits.max_depth)
