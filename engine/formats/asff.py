@@ -26,7 +26,7 @@ from engine.formats.asff_validation import validate_asff
 from engine.formats.attack import finding_types, read_tags
 from engine.formats.base import Finding, Format, FormatError, dump_json
 from engine.formats.product import NAME, VENDOR, product_version
-from engine.formats.reading import mapping, text
+from engine.formats.reading import mapping, origin_text, text, title_of
 from engine.formats.registry import register_format
 from engine.formats.resources import Resource, affected_resources
 from engine.formats.text import as_text, first_text, truncate, valid_unicode
@@ -37,21 +37,21 @@ __all__ = ["AsffFormat", "validate_asff"]
 log = structlog.get_logger()
 
 _FIXED_FIELDS = (
-    ("rule_id", "rule_id"),
-    ("rule_title", "rule_title"),
-    ("severity", "severity"),
-    ("event_id", "event_id"),
-    ("event_time", "event_time"),
-    ("event_source", "event_source"),
-    ("event_name", "event_name"),
-    ("event_type", "event_type"),
-    ("account_id", "account_id"),
-    ("region", "region"),
-    ("source_ip", "source_ip"),
-    ("user_agent", "user_agent"),
-    ("count", "count"),
-    ("first_seen", "first_seen"),
-    ("last_seen", "last_seen"),
+    "rule_id",
+    "rule_title",
+    "severity",
+    "event_id",
+    "event_time",
+    "event_source",
+    "event_name",
+    "event_type",
+    "account_id",
+    "region",
+    "source_ip",
+    "user_agent",
+    "count",
+    "first_seen",
+    "last_seen",
 )
 _ACTOR_FIELDS = ("type", "arn", "principal_id", "user_name", "account_id")
 _OVERFLOW_KEY = "trailwarden/context/(more)"
@@ -99,7 +99,7 @@ class AsffFormat(Format):
             "FirstObservedAt": created,
             "LastObservedAt": updated,
             "Severity": severity,
-            "Title": _cut(_title(finding), limits.MAX_LENGTH["Title"], "Title", cuts),
+            "Title": _cut(valid_unicode(title_of(finding)), limits.MAX_LENGTH["Title"], "Title", cuts),
             "Description": _cut(_description(finding), limits.MAX_LENGTH["Description"], "Description", cuts),
             "Resources": _resources(finding, cuts),
             "RecordState": "ACTIVE",
@@ -111,7 +111,7 @@ class AsffFormat(Format):
         self._fit_product_fields(record, finding, cuts)
         if cuts:
             log.info(
-                "asff finding cut to Security Hub's limits", finding_id=finding.get("finding_id"), fields=cuts
+                "asff finding cut to Security Hub limits", finding_id=finding.get("finding_id"), fields=cuts
             )
         return record
 
@@ -145,17 +145,10 @@ class AsffFormat(Format):
 
     def _product_pairs(self, finding: Finding) -> list[tuple[str, Any]]:
         pairs: list[tuple[str, Any]] = [("ProviderName", NAME), ("ProviderVersion", self._version)]
-        pairs += [(f"trailwarden/{key}", finding.get(name)) for key, name in _FIXED_FIELDS]
+        pairs += [(f"trailwarden/{key}", finding.get(key)) for key in _FIXED_FIELDS]
         actor = mapping(finding.get("actor"))
         pairs += [(f"trailwarden/actor/{key}", actor.get(key)) for key in _ACTOR_FIELDS]
-        origin = mapping(finding.get("origin"))
-        if origin:
-            where = (
-                f"{origin.get('source')}:{origin['line']}"
-                if origin.get("line")
-                else f"{origin.get('source')}"
-            )
-            pairs.append(("trailwarden/origin", f"{where} (record {origin.get('index')})"))
+        pairs.append(("trailwarden/origin", origin_text(finding)))
         pairs.append(("trailwarden/tags", ", ".join(str(t) for t in finding.get("tags") or ())))
         pairs.append(("trailwarden/event_ids", ", ".join(str(e) for e in finding.get("event_ids") or ())))
         window = mapping(finding.get("window"))
@@ -173,12 +166,6 @@ def _times(finding: Finding) -> tuple[str, str]:
     first = parse_time(finding.get("first_seen")) or fallback
     last = parse_time(finding.get("last_seen")) or fallback
     return rfc3339(min(first, last)), rfc3339(max(first, last))
-
-
-def _title(finding: Finding) -> str:
-    return valid_unicode(
-        first_text(finding.get("title"), finding.get("rule_title"), finding.get("rule_id")) or "-"
-    )
 
 
 def _description(finding: Finding) -> str:

@@ -17,7 +17,7 @@ from engine.formats.addresses import ip_version
 from engine.formats.attack import read_tags
 from engine.formats.base import Finding, Format
 from engine.formats.product import NAME, VENDOR, product_version
-from engine.formats.reading import event_of, mapping, text
+from engine.formats.reading import event_of, mapping, origin_text, text, title_of
 from engine.formats.registry import register_format
 from engine.formats.text import as_text, truncate, valid_unicode
 from engine.formats.timestamps import epoch_ms, finding_time, parse_time
@@ -58,16 +58,12 @@ class CefFormat(Format):
     def to_record(self, finding: Finding) -> str:
         severity = SEVERITY.get(str(finding.get("severity")), 0)
         signature = _header(truncate(str(finding.get("rule_id")), HEADER_LIMITS["signature"]))
-        name = _header(truncate(_title(finding), HEADER_LIMITS["name"]))
+        name = _header(truncate(title_of(finding), HEADER_LIMITS["name"]))
         extension = " ".join(f"{key}={_value(key, value)}" for key, value in _extensions(finding))
         return f"{self._prefix}{signature}|{name}|{severity}|{extension}"
 
     def to_line(self, finding: Finding) -> bytes:
         return self.to_record(finding).encode("utf-8")
-
-
-def _title(finding: Finding) -> str:
-    return str(text(finding.get("title")) or text(finding.get("rule_title")) or finding.get("rule_id"))
 
 
 def _extensions(finding: Finding) -> list[tuple[str, str]]:
@@ -93,7 +89,7 @@ def _extensions(finding: Finding) -> list[tuple[str, str]]:
         pairs.append(("outcome", "failure" if error else "success"))
     pairs.append(("reason", error))
     pairs.append(("externalId", str(finding.get("finding_id"))))
-    pairs.append(("msg", _title(finding)))
+    pairs.append(("msg", title_of(finding)))
     pairs += _labelled("cs1", "AWS Account", text(finding.get("account_id")))
     pairs += _labelled("cs2", "AWS Region", text(finding.get("region")))
     pairs += _labelled("cs3", "Actor ARN", text(actor.get("arn")))
@@ -101,7 +97,7 @@ def _extensions(finding: Finding) -> list[tuple[str, str]]:
     pairs += _labelled("cs5", "Rule Tags", ", ".join(str(t) for t in finding.get("tags") or ()) or None)
     context = mapping(finding.get("context"))
     pairs += _labelled("cs6", "Context", as_text(dict(context)) if context else None)
-    pairs += _labelled("flexString1", "Origin", _origin(finding))
+    pairs += _labelled("flexString1", "Origin", origin_text(finding))
     return [(key, as_text(value)) for key, value in pairs if value is not None and as_text(value) != ""]
 
 
@@ -116,14 +112,6 @@ def _source(source: str | None) -> list[tuple[str, Any]]:
 
 def _labelled(key: str, label: str, value: str | None) -> list[tuple[str, Any]]:
     return [(key, value), (f"{key}Label", label)] if value else []
-
-
-def _origin(finding: Finding) -> str | None:
-    origin = mapping(finding.get("origin"))
-    if not origin:
-        return None
-    line = f":{origin['line']}" if origin.get("line") else ""
-    return f"{origin.get('source')}{line} (record {origin.get('index')})"
 
 
 def _header(value: str) -> str:

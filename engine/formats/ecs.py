@@ -18,7 +18,7 @@ from engine.formats.addresses import ip_version
 from engine.formats.attack import Attack, read_tags, technique
 from engine.formats.base import Finding, Format
 from engine.formats.product import NAME, VENDOR, product_version
-from engine.formats.reading import event_of, mapping, text
+from engine.formats.reading import event_of, mapping, put, text, title_of
 from engine.formats.registry import register_format
 from engine.formats.timestamps import finding_time, now, parse_time, rfc3339
 
@@ -43,28 +43,24 @@ class EcsFormat(Format):
         record: dict[str, Any] = {
             "@timestamp": rfc3339(finding_time(finding) or now()),
             "ecs": {"version": ECS_VERSION},
-            "message": _title(finding),
+            "message": title_of(finding),
             "event": _event(finding),
             "rule": _rule(finding),
             "observer": dict(self._observer),
             "cloud": _cloud(finding),
             "trailwarden": _trailwarden(finding),
         }
-        _put(record, "threat", _threat(attack))
-        _put(record, "user", _user(finding))
-        _put(record, "source", _source(finding))
+        put(record, "threat", _threat(attack))
+        put(record, "user", _user(finding))
+        put(record, "source", _source(finding))
         agent = text(finding.get("user_agent"))
         if agent:
             record["user_agent"] = {"original": agent}
-        _put(record, "related", _related(finding))
+        put(record, "related", _related(finding))
         event = event_of(finding)
         if event:
             record["aws"] = {"cloudtrail": dict(event)}
         return record
-
-
-def _title(finding: Finding) -> str:
-    return str(text(finding.get("title")) or text(finding.get("rule_title")) or finding.get("rule_id"))
 
 
 def _event(finding: Finding) -> dict[str, Any]:
@@ -77,10 +73,10 @@ def _event(finding: Finding) -> dict[str, Any]:
         "module": NAME,
         "dataset": f"{NAME}.finding",
         "severity": SEVERITY.get(str(finding.get("severity")), 0),
-        "reason": _title(finding),
+        "reason": title_of(finding),
     }
-    _put(event, "action", text(finding.get("event_name")))
-    _put(event, "provider", text(finding.get("event_source")))
+    put(event, "action", text(finding.get("event_name")))
+    put(event, "provider", text(finding.get("event_source")))
     for key, field in (("start", "first_seen"), ("end", "last_seen")):
         moment = parse_time(finding.get(field))
         if moment:
@@ -113,8 +109,8 @@ def categorize(source: str | None, name: str | None) -> tuple[list[str], list[st
 
 def _rule(finding: Finding) -> dict[str, Any]:
     rule: dict[str, Any] = {"id": str(finding.get("rule_id")), "ruleset": NAME}
-    _put(rule, "name", text(finding.get("rule_title")))
-    _put(rule, "description", text(finding.get("rule_description")))
+    put(rule, "name", text(finding.get("rule_title")))
+    put(rule, "description", text(finding.get("rule_description")))
     references = [r for r in finding.get("references") or () if isinstance(r, str)]
     if references:
         rule["reference"] = references[0]
@@ -164,7 +160,7 @@ def _cloud(finding: Finding) -> dict[str, Any]:
     account = text(finding.get("account_id"))
     if account:
         cloud["account"] = {"id": account}
-    _put(cloud, "region", text(finding.get("region")))
+    put(cloud, "region", text(finding.get("region")))
     service = text(finding.get("event_source"))
     if service:
         cloud["service"] = {"name": service}
@@ -174,8 +170,8 @@ def _cloud(finding: Finding) -> dict[str, Any]:
 def _user(finding: Finding) -> dict[str, Any] | None:
     actor = mapping(finding.get("actor"))
     user: dict[str, Any] = {}
-    _put(user, "name", text(actor.get("user_name")))
-    _put(user, "id", text(actor.get("principal_id")))
+    put(user, "name", text(actor.get("user_name")))
+    put(user, "id", text(actor.get("principal_id")))
     return user or None
 
 
@@ -195,7 +191,7 @@ def _related(finding: Finding) -> dict[str, Any] | None:
     if source and ip_version(source):
         related["ip"] = [source]
     users = [u for u in (text(actor.get("user_name")), text(actor.get("arn"))) if u]
-    _put(related, "user", users)
+    put(related, "user", users)
     return related or None
 
 
@@ -216,9 +212,3 @@ def _trailwarden(finding: Finding) -> dict[str, Any]:
         if value not in (None, {}, []):
             extras[key] = value
     return extras
-
-
-def _put(target: dict[str, Any], key: str, value: Any) -> None:
-    if value is None or (isinstance(value, list | dict) and not value):
-        return
-    target[key] = value

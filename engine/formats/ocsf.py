@@ -10,14 +10,13 @@ attribute for (the rule's context values, where the event was read, windows) goe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from engine.formats.addresses import ip_version, partition
 from engine.formats.attack import TECHNIQUES, Attack, Tactic, Technique, finding_types, read_tags
 from engine.formats.base import Finding, Format, dump_json
 from engine.formats.product import NAME, VENDOR, product_version
-from engine.formats.reading import event_of, identity_of, mapping, session_of, text
+from engine.formats.reading import event_of, identity_of, mapping, put, session_of, text, title_of
 from engine.formats.registry import register_format
 from engine.formats.resources import Resource, affected_resources
 from engine.formats.timestamps import epoch_ms, finding_time, now, parse_time
@@ -51,7 +50,7 @@ class OcsfFormat(Format):
 
     def to_record(self, finding: Finding) -> dict[str, Any]:
         severity_id, severity = SEVERITY.get(str(finding.get("severity")), (0, "Unknown"))
-        title = str(finding.get("title") or finding.get("rule_title") or finding.get("rule_id"))
+        title = title_of(finding)
         record: dict[str, Any] = {
             "class_uid": 2004,
             "class_name": "Detection Finding",
@@ -72,33 +71,33 @@ class OcsfFormat(Format):
             "finding_info": _finding_info(finding, title),
             "cloud": _cloud(finding),
         }
-        _put(record, "count", finding.get("count") if isinstance(finding.get("count"), int) else None)
-        _put(record, "start_time", _ms(finding.get("first_seen")))
-        _put(record, "end_time", _ms(finding.get("last_seen")))
+        put(record, "count", finding.get("count") if isinstance(finding.get("count"), int) else None)
+        put(record, "start_time", _ms(finding.get("first_seen")))
+        put(record, "end_time", _ms(finding.get("last_seen")))
         actor, api, src = _actor(finding), _api(finding), _src_endpoint(finding)
-        _put(record, "actor", actor)
-        _put(record, "api", api)
-        _put(record, "evidences", _evidences(finding, actor, api, src))
+        put(record, "actor", actor)
+        put(record, "api", api)
+        put(record, "evidences", _evidences(finding, actor, api, src))
         record["resources"] = [_resource(r) for r in affected_resources(finding)]
         if self._raw_data and event_of(finding):
             record["raw_data"] = dump_json(finding["event"]).decode("utf-8")
-        _put(record, "unmapped", _unmapped(finding))
+        put(record, "unmapped", _unmapped(finding))
         return record
 
     def _metadata(self, finding: Finding) -> dict[str, Any]:
         metadata = dict(self._metadata_base)
         metadata["uid"] = str(finding.get("finding_id"))
-        _put(metadata, "original_event_uid", text(finding.get("event_id")))
-        _put(metadata, "original_time", text(finding.get("event_time")))
+        put(metadata, "original_event_uid", text(finding.get("event_id")))
+        put(metadata, "original_time", text(finding.get("event_time")))
         tags = [t for t in finding.get("tags") or () if isinstance(t, str)]
-        _put(metadata, "labels", tags)
+        put(metadata, "labels", tags)
         return metadata
 
 
 def _finding_info(finding: Finding, title: str) -> dict[str, Any]:
     attack = read_tags(finding.get("tags") or ())
     analytic: dict[str, Any] = {"type_id": ANALYTIC_RULE, "type": "Rule", "uid": str(finding.get("rule_id"))}
-    _put(analytic, "name", text(finding.get("rule_title")))
+    put(analytic, "name", text(finding.get("rule_title")))
     info: dict[str, Any] = {
         "uid": str(finding.get("finding_id")),
         "title": title,
@@ -106,10 +105,10 @@ def _finding_info(finding: Finding, title: str) -> dict[str, Any]:
         "types": finding_types(attack),
         "data_sources": ["AWS CloudTrail"],
     }
-    _put(info, "desc", text(finding.get("rule_description")))
-    _put(info, "attacks", _attacks(attack))
-    _put(info, "first_seen_time", _ms(finding.get("first_seen")))
-    _put(info, "last_seen_time", _ms(finding.get("last_seen")))
+    put(info, "desc", text(finding.get("rule_description")))
+    put(info, "attacks", _attacks(attack))
+    put(info, "first_seen_time", _ms(finding.get("first_seen")))
+    put(info, "last_seen_time", _ms(finding.get("last_seen")))
     return info
 
 
@@ -137,21 +136,21 @@ def _technique_entry(technique: Technique, tactic: Tactic | None) -> dict[str, A
 
 def _tactic(tactic: Tactic) -> dict[str, Any]:
     out: dict[str, Any] = {"name": tactic.name}
-    _put(out, "uid", tactic.uid)
-    _put(out, "src_url", tactic.url)
+    put(out, "uid", tactic.uid)
+    put(out, "src_url", tactic.url)
     return out
 
 
 def _named(uid: str, name: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"uid": uid, "src_url": Technique(uid, name).url}
-    _put(out, "name", name)
+    put(out, "name", name)
     return out
 
 
 def _cloud(finding: Finding) -> dict[str, Any]:
     region = text(finding.get("region"))
     cloud: dict[str, Any] = {"provider": "AWS", "cloud_partition": partition(region)}
-    _put(cloud, "region", region)
+    put(cloud, "region", region)
     account = text(finding.get("account_id"))
     if account:
         cloud["account"] = _aws_account(account)
@@ -160,18 +159,18 @@ def _cloud(finding: Finding) -> dict[str, Any]:
 
 def _actor(finding: Finding) -> dict[str, Any] | None:
     actor: dict[str, Any] = {}
-    _put(actor, "user", _user(finding))
-    _put(actor, "session", _session(finding))
-    _put(actor, "invoked_by", text(identity_of(finding).get("invokedBy")))
+    put(actor, "user", _user(finding))
+    put(actor, "session", _session(finding))
+    put(actor, "invoked_by", text(identity_of(finding).get("invokedBy")))
     return actor or None
 
 
 def _user(finding: Finding) -> dict[str, Any] | None:
     principal = mapping(finding.get("actor"))
     user: dict[str, Any] = {}
-    _put(user, "uid", text(principal.get("arn")))
-    _put(user, "name", text(principal.get("user_name")))
-    _put(user, "uid_alt", text(principal.get("principal_id")))
+    put(user, "uid", text(principal.get("arn")))
+    put(user, "name", text(principal.get("user_name")))
+    put(user, "uid_alt", text(principal.get("principal_id")))
     kind = text(principal.get("type"))
     if kind:
         user["type"] = kind
@@ -179,7 +178,7 @@ def _user(finding: Finding) -> dict[str, Any] | None:
     account = text(principal.get("account_id"))
     if account:
         user["account"] = _aws_account(account)
-    _put(user, "credential_uid", text(identity_of(finding).get("accessKeyId")))
+    put(user, "credential_uid", text(identity_of(finding).get("accessKeyId")))
     return user if {"uid", "name", "account"} & user.keys() else None
 
 
@@ -189,12 +188,12 @@ def _session(finding: Finding) -> dict[str, Any] | None:
         return None
     attributes = mapping(context.get("attributes"))
     session: dict[str, Any] = {}
-    _put(session, "created_time", _ms(attributes.get("creationDate")))
+    put(session, "created_time", _ms(attributes.get("creationDate")))
     mfa = attributes.get("mfaAuthenticated")
     if isinstance(mfa, str | bool):
         session["is_mfa"] = mfa is True or str(mfa).lower() == "true"
-    _put(session, "issuer", text(mapping(context.get("sessionIssuer")).get("arn")))
-    _put(session, "credential_uid", text(identity_of(finding).get("accessKeyId")))
+    put(session, "issuer", text(mapping(context.get("sessionIssuer")).get("arn")))
+    put(session, "credential_uid", text(identity_of(finding).get("accessKeyId")))
     return session or None
 
 
@@ -213,7 +212,7 @@ def _api(finding: Finding) -> dict[str, Any] | None:
     error = text(event.get("errorCode"))
     if error:
         response: dict[str, Any] = {"error": error}
-        _put(response, "message", text(event.get("errorMessage")))
+        put(response, "message", text(event.get("errorMessage")))
         api["response"] = response
     return api
 
@@ -234,23 +233,23 @@ def _evidences(
     finding: Finding, actor: dict[str, Any] | None, api: dict[str, Any] | None, src: dict[str, Any] | None
 ) -> list[dict[str, Any]] | None:
     evidence: dict[str, Any] = {}
-    _put(evidence, "api", api)
-    _put(evidence, "actor", actor)
-    _put(evidence, "src_endpoint", src)
+    put(evidence, "api", api)
+    put(evidence, "actor", actor)
+    put(evidence, "src_endpoint", src)
     if not evidence:
         return None
     agent = text(finding.get("user_agent"))
     if agent:
         evidence["http_request"] = {"user_agent": agent}
-    _put(evidence, "uid", text(finding.get("event_id")))
+    put(evidence, "uid", text(finding.get("event_id")))
     return [evidence]
 
 
 def _resource(resource: Resource) -> dict[str, Any]:
     out: dict[str, Any] = {"uid": resource.id, "type": resource.type}
-    _put(out, "name", resource.name)
-    _put(out, "region", resource.region)
-    _put(out, "cloud_partition", resource.partition)
+    put(out, "name", resource.name)
+    put(out, "region", resource.region)
+    put(out, "cloud_partition", resource.partition)
     if resource.account_id:
         out["owner"] = {
             "account": {"uid": resource.account_id, "type_id": AWS_ACCOUNT, "type": "AWS Account"}
@@ -274,10 +273,3 @@ def _unmapped(finding: Finding) -> dict[str, Any] | None:
 def _ms(value: Any) -> int | None:
     moment = parse_time(value)
     return epoch_ms(moment) if moment else None
-
-
-def _put(target: dict[str, Any], key: str, value: Any) -> None:
-    """Set `key` only when there is something to say: OCSF consumers read absent, not null."""
-    if value is None or (isinstance(value, list | dict | Mapping) and not value):
-        return
-    target[key] = value

@@ -29,3 +29,28 @@ def identity_of(finding: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def session_of(finding: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping(identity_of(finding).get("sessionContext"))
+
+
+def title_of(finding: Mapping[str, Any]) -> str:
+    """The rendered title; the rule's title, then its id, when a template rendered to nothing."""
+    for key in ("title", "rule_title"):
+        found = text(finding.get(key))
+        if found:
+            return found
+    return str(finding.get("rule_id"))
+
+
+def origin_text(finding: Mapping[str, Any]) -> str | None:
+    """Where the event was read, as one line: `path:line (record n)`."""
+    origin = mapping(finding.get("origin"))
+    if not origin:
+        return None
+    line = f":{origin['line']}" if origin.get("line") else ""
+    return f"{origin.get('source')}{line} (record {origin.get('index')})"
+
+
+def put(target: dict[str, Any], key: str, value: Any) -> None:
+    """Set `key` only when there is something to say: schemas' consumers read absent, not null."""
+    if value is None or (isinstance(value, list | dict | Mapping) and not value):
+        return
+    target[key] = value
