@@ -160,8 +160,6 @@ class Sink(abc.ABC):
     # Limits of the destination that no configuration may exceed.
     max_batch_size: ClassVar[int] = 100_000
     max_batch_bytes: ClassVar[int] = 64 * MiB
-    # Local sinks (file, stdout) do not need the spool to be safe against an outage elsewhere.
-    remote: ClassVar[bool] = True
 
     def __init__(self, url: SinkURL, options: SinkOptions) -> None:
         self.target = url

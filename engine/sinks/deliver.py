@@ -61,6 +61,11 @@ def _attempt(sink: Sink, batch: Sequence[Finding], policy: RetryPolicy) -> Deliv
     except Exception as exc:  # a sink bug must not drop findings: they fall through to the spool
         log.error("sink.error", sink=redact(sink.url), error=redact(f"{type(exc).__name__}: {exc}"))
         result = Delivery.failed((finding_id(f) for f in batch), f"{type(exc).__name__}: {exc}")
+    answered = {*result.delivered, *result.retry, *result.rejected}
+    missing = [finding_id(f) for f in batch if finding_id(f) not in answered]
+    if missing:  # a sink that forgets a finding must not make it vanish
+        log.error("sink.no_outcome", sink=redact(sink.url), findings=len(missing))
+        result += Delivery.failed(missing, "the sink reported no outcome for it")
     sink.stats.requests += 1
     sink.stats.bytes += result.bytes
     sink.stats.seconds += max(0.0, policy.clock() - started)

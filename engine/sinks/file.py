@@ -21,7 +21,6 @@ from engine.sinks.url import SinkURL
 
 
 class _StreamSink(Sink):
-    remote = False
     default_batch_size = 200
     default_batch_bytes = 1024 * 1024
 

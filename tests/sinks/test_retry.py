@@ -96,3 +96,17 @@ def test_a_sink_that_raises_loses_nothing_its_batch_is_retried(clock: FakeClock)
 def test_a_policy_needs_at_least_one_attempt() -> None:
     with pytest.raises(ValueError, match="at least one attempt"):
         RetryPolicy(attempts=0)
+
+
+class ForgetfulSink(ScriptedSink):
+    def send(self, batch: Sequence[Finding]) -> Delivery:
+        self.attempts.append([finding_id(f) for f in batch])
+        return Delivery.ok([finding_id(batch[0])])  # says nothing about the others
+
+
+def test_a_finding_the_sink_says_nothing_about_is_treated_as_not_delivered(clock: FakeClock) -> None:
+    sink = ForgetfulSink([], fast_policy(clock, attempts=1))
+    batch = findings(3)
+    result = send_with_retry(sink, batch)
+    assert result.delivered == (finding_id(batch[0]),)
+    assert set(result.retry) == {finding_id(f) for f in batch[1:]}
