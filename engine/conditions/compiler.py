@@ -46,6 +46,10 @@ class Compiled:
     matches: Callable[[Any], bool]
     source: str
 
+    def __reduce__(self) -> tuple[Callable[[str], Compiled], tuple[str]]:
+        # Generated functions do not pickle; worker processes recompile from the expression.
+        return compile_expression, (self.expression,)
+
 
 def compile_expression(expression: str) -> Compiled:
     """Parse with the library's parser (raising its ``ParseError`` family) and generate the code."""
