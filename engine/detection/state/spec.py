@@ -160,10 +160,10 @@ def _correlation(rule: Rule, compiler: ConditionCompiler) -> StatefulSpec:
     field_expr = raw_condition.get("field")
     where = ("condition",)
     if kind in ("temporal", "temporal_ordered") and len(set(members) if kind == "temporal" else members) < 2:
-        raise RuleError(f"a {kind} correlation joins at least two rules", rule.doc.locate(("rules",)))
+        raise RuleError(f"{_a(kind)} correlation joins at least two rules", rule.doc.locate(("rules",)))
     if field_expr is not None and kind != "value_count":
         raise RuleError(
-            f"condition.field is for value_count; a {kind} correlation counts events or rules",
+            f"condition.field is for value_count; {_a(kind)} correlation counts events or rules",
             rule.doc.locate((*where, "field")),
             "drop field, or use type: value_count",
         )
@@ -171,7 +171,7 @@ def _correlation(rule: Rule, compiler: ConditionCompiler) -> StatefulSpec:
     if kind in ("event_count", "value_count"):
         if not terms:
             raise RuleError(
-                f"a {kind} correlation needs a condition with a comparison",
+                f"{_a(kind)} correlation needs a condition with a comparison",
                 rule.doc.locate(where if raw_condition else ()),
                 "e.g. condition: {gte: 10}",
             )
@@ -224,3 +224,7 @@ def _span(rule: Rule, path: PathKey, text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise RuleError(str(exc), rule.doc.locate(path)) from exc
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
