@@ -25,8 +25,8 @@ from engine.errors import SourceError, UsageError
 from engine.sources import SourceOptions, aws, register_source
 from engine.sources.ack_group import AckGroup
 from engine.sources.blob import Blob
+from engine.sources.payload import payload_blob
 from engine.sources.rate import TokenBucket
-from engine.sources.sqs import payload_blob
 from engine.state.checkpoints import Checkpoints, StreamProgress
 from engine.state.db import StateDB
 

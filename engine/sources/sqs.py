@@ -8,11 +8,10 @@ logged with the message's receive count."""
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
 import structlog
 
@@ -22,6 +21,7 @@ from engine.sources import SourceOptions, aws, register_source
 from engine.sources.ack_group import AckGroup
 from engine.sources.blob import Blob
 from engine.sources.notifications import Notice, NotificationError, parse_notification
+from engine.sources.payload import payload_blob
 from engine.sources.s3 import scope_of
 from engine.sources.s3_fetch import FLUSH, Item, ObjectRef, fetch_objects
 from engine.sources.trail_keys import Scope
@@ -157,13 +157,6 @@ class SQSReader:
             # The visibility timeout ran out and another reader holds it: it will be read again,
             # and its findings, having stable ids, upserted rather than duplicated downstream.
             log.warning("could not delete a processed message", message=message_id, error=aws.explain(exc))
-
-
-def payload_blob(name: str, payload: bytes, ack: Callable[[], None] | None) -> Blob:
-    def open_() -> BinaryIO:
-        return io.BytesIO(payload)
-
-    return Blob(name=name, open=open_, size=len(payload), ack=ack)
 
 
 def queue_url(sqs: Any, target: str) -> str:

@@ -1,7 +1,8 @@
 """A real moto server on 127.0.0.1 (one per test session) and boto3 clients pointed at it.
 
 Clients get the endpoint explicitly; tests that go through a source's own opener (which builds its
-clients from the standard chain) set the environment with `aws_env` for that test only."""
+clients from the standard chain) set the environment with `aws_env` for that test only. The
+fixtures are imported by tests/sources/conftest.py and by tests/test_aws_lambda.py."""
 
 from __future__ import annotations
 

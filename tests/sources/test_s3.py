@@ -22,7 +22,7 @@ from engine.sources.s3_fetch import ObjectRef, fetch_objects
 from engine.sources.trail_keys import Scope
 from engine.state.checkpoints import Checkpoints
 from engine.state.db import StateDB
-from tests.sources.conftest import aws_client
+from tests.sources.aws_server import aws_client
 from tests.sources.trail import DAYS, TrailObject, log_file, logs, org_trail, upload, write_local
 
 BUCKET = "org-trail"

@@ -18,7 +18,7 @@ from engine.errors import UsageError
 from engine.sources import SourceOptions, open_source
 from engine.sources.blob import Blob
 from engine.sources.sqs import SQSReader
-from tests.sources.conftest import aws_client
+from tests.sources.aws_server import aws_client
 from tests.sources.trail import event_record
 
 _T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
