@@ -16,10 +16,10 @@ from engine.conditions.functions import InvalidArgumentError, compile_glob, comp
 from engine.conditions.values import ANY, BOOL, PLAIN, Kind, Value
 
 if TYPE_CHECKING:
-    from engine.conditions.compiler import Body, _Module
+    from engine.conditions.compiler import Body, Module
 
 Node = Mapping[str, Any]
-Inliner = Callable[["_Module", "Body", Sequence[Value], Sequence[Node]], "str | None"]
+Inliner = Callable[["Module", "Body", Sequence[Value], Sequence[Node]], "str | None"]
 
 # The kind of what each function returns when the library runs it (for the truth test).
 _RETURNS_BOOL = frozenset(
@@ -51,7 +51,7 @@ _RETURNS_PLAIN = frozenset(
 
 
 def emit_call(
-    module: _Module, body: Body, name: str, arguments: Sequence[Value], nodes: Sequence[Node]
+    module: Module, body: Body, name: str, arguments: Sequence[Value], nodes: Sequence[Node]
 ) -> Value:
     """Emit ``name(arguments...)``: inline when a fast path fits, else through the library."""
     target = body.temp()
@@ -94,7 +94,7 @@ def _string_guards(arguments: Sequence[Value], nodes: Sequence[Node]) -> list[st
 def _one_string(method: str) -> Inliner:
     """A function of one string that is a str method: lower, upper."""
 
-    def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    def inline(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
         if len(arguments) != 1:
             return None
         return _guarded(
@@ -107,7 +107,7 @@ def _one_string(method: str) -> Inliner:
 def _affix(name: str, method: str) -> Inliner:
     """starts_with / ends_with: two strings."""
 
-    def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    def inline(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
         if len(arguments) != 2:
             return None
         subject, affix = arguments
@@ -137,7 +137,7 @@ def _constant_strings(node: Node, value: Value) -> tuple[tuple[str, ...], str | 
     return tuple(items), guard
 
 
-def _contains(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+def _contains(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
     if len(arguments) != 2:
         return None
     subject, search = arguments
@@ -157,14 +157,14 @@ def _contains(module: _Module, body: Body, arguments: Sequence[Value], nodes: Se
     return f"{search.code} in {members} if {guards} else {generic}"
 
 
-def _length(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+def _length(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
     if len(arguments) != 1:
         return None
     (subject,) = arguments
     return _guarded(f"len({subject.code})", [f"{subject.code}.__class__ in _SIZED"], "length", arguments)
 
 
-def _not_null(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+def _not_null(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
     if not arguments:
         return None
     expression = "None"
@@ -173,14 +173,14 @@ def _not_null(module: _Module, body: Body, arguments: Sequence[Value], nodes: Se
     return expression
 
 
-def _to_string(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+def _to_string(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
     if len(arguments) != 1:
         return None
     (subject,) = arguments
     return _guarded(subject.code, [f"{subject.code}.__class__ is str"], "to_string", arguments)
 
 
-def _cidr_match(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+def _cidr_match(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
     if len(arguments) != 2:
         return None
     ip, cidrs = arguments
@@ -203,7 +203,7 @@ def _cidr_match(module: _Module, body: Body, arguments: Sequence[Value], nodes: 
 def _pattern(name: str, compile_pattern: Callable[[str], Callable[[str], bool]]) -> Inliner:
     """regex_match / glob_match with a literal pattern, compiled here once."""
 
-    def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    def inline(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
         if len(arguments) != 2 or not _is_string_literal(nodes[1]):
             return None
         try:
@@ -222,7 +222,7 @@ def _pattern(name: str, compile_pattern: Callable[[str], Callable[[str], bool]])
 
 
 def _is_private_ip(
-    module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]
+    module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]
 ) -> str | None:
     if len(arguments) != 1:
         return None
@@ -232,7 +232,7 @@ def _is_private_ip(
 
 
 def _arn(name: str, part: int) -> Inliner:
-    def inline(module: _Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
+    def inline(module: Module, body: Body, arguments: Sequence[Value], nodes: Sequence[Node]) -> str | None:
         if len(arguments) != 1:
             return None
         return _guarded(

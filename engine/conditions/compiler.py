@@ -54,7 +54,7 @@ class Compiled:
 def compile_expression(expression: str) -> Compiled:
     """Parse with the library's parser (raising its ``ParseError`` family) and generate the code."""
     tree = parser.Parser().parse(expression).parsed
-    module = _Module(expression)
+    module = Module(expression)
     body = module.body()
     result = module.node(body, tree, "value")
     module.add_function("_search", body, f"return {result.code}")
@@ -68,7 +68,7 @@ def compile_expression(expression: str) -> Compiled:
 class Body:
     """The statements of one generated function, with the current indentation and loop depth."""
 
-    def __init__(self, module: _Module) -> None:
+    def __init__(self, module: Module) -> None:
         self.module = module
         self.lines: list[str] = []
         self.indent = 1
@@ -95,7 +95,7 @@ class Body:
         return self.loops >= _MAX_LOOPS or self.indent >= _MAX_INDENT
 
 
-class _Module:
+class Module:
     """The generated module: its functions' source and the namespace of constants they read."""
 
     def __init__(self, expression: str) -> None:
@@ -172,7 +172,7 @@ def _as_bool(value: Value) -> str:
 # --- one emitter per node type ---------------------------------------------------------------------
 
 
-def _field(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _field(module: Module, body: Body, node: Node, current: str) -> Value:
     key = repr(node["value"])
     target = body.temp()
     body.emit(
@@ -182,34 +182,34 @@ def _field(module: _Module, body: Body, node: Node, current: str) -> Value:
     return Value(target, ANY)
 
 
-def _current(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _current(module: Module, body: Body, node: Node, current: str) -> Value:
     return Value(current, ANY)
 
 
-def _literal(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _literal(module: Module, body: Body, node: Node, current: str) -> Value:
     value = node["value"]
     return Value(module.literal(value), literal_kind(value))
 
 
-def _chain(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _chain(module: Module, body: Body, node: Node, current: str) -> Value:
     """subexpression, index_expression and pipe: each child reads the previous child's result."""
     return module.sequence(body, node["children"], current)
 
 
-def _index(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _index(module: Module, body: Body, node: Node, current: str) -> Value:
     target = body.temp()
     body.emit(f"{target} = _index({current}, {node['value']!r})")
     return Value(target, ANY)
 
 
-def _slice(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _slice(module: Module, body: Body, node: Node, current: str) -> Value:
     target = body.temp()
     bounds = module.constant(slice(*node["children"]))
     body.emit(f"{target} = _slice({current}, {bounds})")
     return Value(target, PLAIN)
 
 
-def _flatten(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _flatten(module: Module, body: Body, node: Node, current: str) -> Value:
     (child,) = node["children"]
     base = module.node(body, child, current)
     target = body.temp()
@@ -220,7 +220,7 @@ def _flatten(module: _Module, body: Body, node: Node, current: str) -> Value:
 _ORDERING = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
-def _comparator(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _comparator(module: Module, body: Body, node: Node, current: str) -> Value:
     left_node, right_node = node["children"]
     left = module.node(body, left_node, current)
     right = module.node(body, right_node, current)
@@ -275,7 +275,7 @@ def _orderable_literal(node: Node) -> bool:
     return node["type"] == "literal" and node["value"].__class__ in (int, float, str)
 
 
-def _or(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _or(module: Module, body: Body, node: Node, current: str) -> Value:
     left_node, right_node = node["children"]
     left = module.node(body, left_node, current)
     target = body.temp()
@@ -287,7 +287,7 @@ def _or(module: _Module, body: Body, node: Node, current: str) -> Value:
     return Value(target, _weakest(left, right))
 
 
-def _and(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _and(module: Module, body: Body, node: Node, current: str) -> Value:
     left_node, right_node = node["children"]
     left = module.node(body, left_node, current)
     target = body.temp()
@@ -307,7 +307,7 @@ def _weakest(left: Value, right: Value) -> Any:
     return PLAIN
 
 
-def _not(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _not(module: Module, body: Body, node: Node, current: str) -> Value:
     (child,) = node["children"]
     operand = module.node(body, child, current)
     target = body.temp()
@@ -320,7 +320,7 @@ def _not(module: _Module, body: Body, node: Node, current: str) -> Value:
     return Value(target, BOOL)
 
 
-def _multi_select_list(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _multi_select_list(module: Module, body: Body, node: Node, current: str) -> Value:
     target = body.temp()
     with body.block(f"if {current} is None:"):
         body.emit(f"{target} = None")
@@ -330,7 +330,7 @@ def _multi_select_list(module: _Module, body: Body, node: Node, current: str) ->
     return Value(target, PLAIN)
 
 
-def _multi_select_dict(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _multi_select_dict(module: Module, body: Body, node: Node, current: str) -> Value:
     target = body.temp()
     with body.block(f"if {current} is None:"):
         body.emit(f"{target} = None")
@@ -343,7 +343,7 @@ def _multi_select_dict(module: _Module, body: Body, node: Node, current: str) ->
     return Value(target, PLAIN)
 
 
-def _projection(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _projection(module: Module, body: Body, node: Node, current: str) -> Value:
     left_node, right_node = node["children"]
     base = module.node(body, left_node, current)
     target = body.temp()
@@ -354,7 +354,7 @@ def _projection(module: _Module, body: Body, node: Node, current: str) -> Value:
     return Value(target, PLAIN)
 
 
-def _value_projection(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _value_projection(module: Module, body: Body, node: Node, current: str) -> Value:
     left_node, right_node = node["children"]
     base = module.node(body, left_node, current)
     elements = body.temp()
@@ -367,7 +367,7 @@ def _value_projection(module: _Module, body: Body, node: Node, current: str) -> 
     return Value(target, PLAIN)
 
 
-def _filter_projection(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _filter_projection(module: Module, body: Body, node: Node, current: str) -> Value:
     left_node, right_node, condition = node["children"]
     base = module.node(body, left_node, current)
     target = body.temp()
@@ -379,7 +379,7 @@ def _filter_projection(module: _Module, body: Body, node: Node, current: str) ->
 
 
 def _collect(
-    module: _Module, body: Body, target: str, elements: str, right: Node, condition: Node | None
+    module: Module, body: Body, target: str, elements: str, right: Node, condition: Node | None
 ) -> None:
     """``target = [right(e) for e in elements if condition(e)]``, dropping nulls (a projection)."""
     if condition is None and right["type"] == "identity":
@@ -396,13 +396,13 @@ def _collect(
                 _append_projected(module, body, target, element, right)
 
 
-def _append_projected(module: _Module, body: Body, target: str, element: str, right: Node) -> None:
+def _append_projected(module: Module, body: Body, target: str, element: str, right: Node) -> None:
     projected = module.node(body, right, element)
     with body.block(f"if {projected.code} is not None:"):
         body.emit(f"{target}.append({projected.code})")
 
 
-def _expref(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _expref(module: Module, body: Body, node: Node, current: str) -> Value:
     (child,) = node["children"]
     name, _ = module.function(child)
     target = body.temp()
@@ -410,12 +410,12 @@ def _expref(module: _Module, body: Body, node: Node, current: str) -> Value:
     return Value(target, PLAIN)
 
 
-def _function(module: _Module, body: Body, node: Node, current: str) -> Value:
+def _function(module: Module, body: Body, node: Node, current: str) -> Value:
     arguments = [module.node(body, child, current) for child in node["children"]]
     return calls.emit_call(module, body, node["value"], arguments, node["children"])
 
 
-_EMITTERS: dict[str, Callable[[_Module, Body, Node, str], Value]] = {
+_EMITTERS: dict[str, Callable[[Module, Body, Node, str], Value]] = {
     "field": _field,
     "current": _current,
     "identity": _current,
