@@ -16,10 +16,11 @@ from collections.abc import Iterator
 
 import structlog
 
-from engine.decoding.compression import open_inflated
+from engine.decoding.compression import content_chunks
 from engine.decoding.context import DecodeContext
 from engine.decoding.framing import decode_stream
 from engine.decoding.limits import DEFAULT_LIMITS, DecodeLimits
+from engine.decoding.reader import ChunkReader
 from engine.decoding.records import Origin, Record, Skip
 from engine.decoding.shapes import digest
 from engine.errors import TrailwardenError
@@ -41,7 +42,8 @@ def decode_blob(blob: Blob, limits: DecodeLimits = DEFAULT_LIMITS) -> Iterator[R
     ctx = DecodeContext(blob.name, limits)
     try:
         with blob.open() as raw:
-            yield from decode_stream(open_inflated(raw, limits.read_chunk_bytes), ctx)
+            reader = ChunkReader(content_chunks(raw, limits.read_chunk_bytes, limits.inflate_step_bytes))
+            yield from decode_stream(reader, ctx)
     except TrailwardenError as exc:
         yield Skip(blob.name, exc.message)
     except OSError as exc:

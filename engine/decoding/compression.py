@@ -1,14 +1,18 @@
-"""Gzip, recognised by its magic bytes (never by a file name) and inflated as a stream.
+"""Gzip, recognised by its magic bytes (never by a file name) and inflated as a stream of chunks.
 
 CloudTrail writes `.json.gz`, but exports get renamed, S3 serves objects with or without
-Content-Encoding, and Firehose concatenates gzip members; so the bytes decide. The reader here
-inflates in bounded steps, accepts multi-member files, and says how far it got when a stream is cut
-short — a half-written or half-downloaded file is a common sight in an incident folder."""
+Content-Encoding, and Firehose concatenates gzip members; so the bytes decide. Inflation goes in
+bounded steps, accepts multi-member files and zero padding, and says how far it got when a stream
+is cut short — a half-written or half-downloaded file is a common sight in an incident folder.
+
+Chunks rather than a file object: the reader above splits lines out of whole chunks, so a one-line
+S3 delivery file is inflated into one bytes object and handed to the parser without further copies."""
 
 from __future__ import annotations
 
-import io
 import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from engine.decoding.limits import MIB
@@ -22,145 +26,111 @@ class GzipError(DecodeError):
     """A gzip stream that cannot be inflated to its end (truncated, corrupt, trailing garbage)."""
 
 
-class _Prefixed(io.RawIOBase):
-    """A stream whose first bytes were already read to sniff it: hands them back, then the rest."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = memoryview(head)
-        # read1 when there is one: a pipe then yields what has arrived instead of waiting for a
-        # full chunk, so `tail -f … | trailwarden scan -` sees each line as it comes
-        self._read = getattr(rest, "read1", rest.read)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        return n
+def content_chunks(stream: BinaryIO, chunk: int = MIB, step: int = 16 * MIB) -> Iterator[bytes]:
+    """The content of `stream` in chunks: inflated when it starts with the gzip magic, as-is otherwise."""
+    raw = raw_chunks(stream, chunk)
+    head = b""
+    for piece in raw:  # a pipe may hand over the two magic bytes one read apart
+        head += piece
+        if len(head) >= len(GZIP_MAGIC):
+            break
+    if not head:
+        return iter(())
+    rest = _chain(head, raw)
+    return inflate(rest, step) if head.startswith(GZIP_MAGIC) else rest
 
 
-class GzipReader(io.RawIOBase):
-    """Inflate a gzip stream (one or several members) at most `step` output bytes at a time."""
+def raw_chunks(stream: BinaryIO, chunk: int) -> Iterator[bytes]:
+    # read1 when there is one: a pipe then yields what has arrived instead of waiting for a whole
+    # chunk, so `tail -f … | trailwarden scan -` sees each line as it comes
+    read: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
+    while piece := read(chunk):
+        yield piece
 
-    def __init__(self, raw: BinaryIO | io.RawIOBase, chunk: int = MIB, step: int = 4 * MIB) -> None:
-        self._raw = raw
-        self._chunk = chunk
-        self._step = step
-        self._inflater = zlib.decompressobj(_GZIP_WBITS)
-        self._out = memoryview(b"")
-        self._done = False
-        self.compressed = 0
-        self.decompressed = 0
 
-    def readable(self) -> bool:
-        return True
+@dataclass(slots=True)
+class _Progress:
+    compressed: int = 0
+    inflated: int = 0
+    padding: bool = False
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._out:
-            if self._done:
-                return 0
-            self._refill()
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
+    def truncated(self) -> GzipError:
+        return GzipError(
+            f"gzip stream truncated after {self.compressed:,} bytes ({self.inflated:,} bytes once "
+            "inflated): the end-of-stream marker is missing"
+        )
 
-    def _refill(self) -> None:
-        inflater = self._inflater
-        if inflater.unconsumed_tail:
-            self._inflate(inflater.unconsumed_tail)
-        elif inflater.eof:
-            self._next_member(inflater.unused_data)
-        else:
-            data = self._read()
-            if not data:
-                raise GzipError(
-                    f"gzip stream truncated after {self.compressed:,} bytes "
-                    f"({self.decompressed:,} bytes once inflated): the end-of-stream marker is missing"
-                )
-            self._inflate(data)
+    def trailing(self) -> GzipError:
+        return GzipError(f"unexpected data after the end of the gzip stream, near byte {self.compressed:,}")
 
-    def _inflate(self, data: bytes) -> None:
+    def corrupt(self, exc: zlib.error) -> GzipError:
+        return GzipError(f"corrupt gzip data near byte {self.compressed:,} ({exc})")
+
+
+def inflate(chunks: Iterator[bytes], step: int = 16 * MIB) -> Iterator[bytes]:
+    """Inflate one or more gzip members, yielding at most `step` bytes at a time (a bomb never lands
+    in memory whole)."""
+    progress = _Progress()
+    inflater: zlib._Decompress | None = zlib.decompressobj(_GZIP_WBITS)
+    carry = b""  # a lone first byte of what may be the next member's magic number
+    for piece in chunks:
+        progress.compressed += len(piece)
+        data = carry + piece if carry else piece
+        carry = b""
+        while data:
+            if inflater is None:  # between members
+                if progress.padding or not GZIP_MAGIC.startswith(data[: len(GZIP_MAGIC)]):
+                    _padding(data, progress)
+                    break
+                if len(data) < len(GZIP_MAGIC):
+                    carry = data
+                    break
+                inflater = zlib.decompressobj(_GZIP_WBITS)
+            yield from _inflate_all(inflater, data, step, progress)
+            data, inflater = (inflater.unused_data, None) if inflater.eof else (b"", inflater)
+    if carry:
+        raise progress.trailing()
+    if inflater is not None:
+        raise progress.truncated()
+
+
+def _padding(data: bytes, progress: _Progress) -> None:
+    """Zero bytes after the last member (writers that pad to a block size) are not damage."""
+    if data.strip(b"\x00"):
+        raise progress.trailing()
+    progress.padding = True
+
+
+def _inflate_all(inflater: zlib._Decompress, data: bytes, step: int, progress: _Progress) -> Iterator[bytes]:
+    """All the output `data` gives, at most `step` bytes per piece — calling again while zlib still
+    holds input, or when a full step came out, since more output may be pending inside zlib."""
+    while True:
         try:
-            out = self._inflater.decompress(data, self._step)
+            out = inflater.decompress(data, step)
         except zlib.error as exc:
-            raise GzipError(f"corrupt gzip data after {self.compressed:,} bytes: {exc}") from None
-        self.decompressed += len(out)
-        self._out = memoryview(out)
-
-    def _next_member(self, rest: bytes) -> None:
-        """After one member ends: another member, zero padding (tape-era writers), or the end."""
-        while len(rest) < 2:
-            more = self._read()
-            if not more:
-                break
-            rest += more
-        if not rest:
-            self._done = True
-        elif rest.startswith(GZIP_MAGIC):
-            self._inflater = zlib.decompressobj(_GZIP_WBITS)
-            self._inflate(rest)
-        elif not rest.strip(b"\x00"):
-            self._skip_padding()
-            self._done = True
-        else:
-            raise GzipError(
-                f"unexpected data after the end of the gzip stream, near byte {self.compressed:,}"
-            )
-
-    def _skip_padding(self) -> None:
-        while more := self._read():
-            if more.strip(b"\x00"):
-                raise GzipError(
-                    f"unexpected data after the end of the gzip stream, near byte {self.compressed:,}"
-                )
-
-    def _read(self) -> bytes:
-        data = self._raw.read(self._chunk) or b""
-        self.compressed += len(data)
-        return data
-
-
-def open_inflated(stream: BinaryIO, buffer_size: int = MIB) -> BinaryIO:
-    """A buffered stream of the content: inflated when it starts with the gzip magic, as-is otherwise."""
-    head = _read_exactly(stream, len(GZIP_MAGIC))
-    raw: io.RawIOBase = _Prefixed(head, stream)
-    if head == GZIP_MAGIC:
-        raw = GzipReader(raw)
-    return io.BufferedReader(raw, buffer_size)
+            raise progress.corrupt(exc) from None
+        if out:
+            progress.inflated += len(out)
+            yield out
+        data = inflater.unconsumed_tail
+        if inflater.eof or (not data and len(out) < step):
+            return
 
 
 def gunzip_bytes(data: bytes, limit: int) -> bytes:
-    """Inflate an in-memory gzip payload, refusing more than `limit` bytes of output."""
-    stream = open_inflated(io.BytesIO(data))
-    return read_bounded(stream, limit, what="the inflated payload")
-
-
-def read_bounded(stream: BinaryIO, limit: int, what: str = "the document", chunk: int = MIB) -> bytes:
-    """Read to the end, or raise once more than `limit` bytes came (a gzip bomb, a runaway file)."""
+    """Inflate an in-memory payload (passed through when it is not gzip), refusing more than `limit`."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
     parts: list[bytes] = []
     total = 0
-    while piece := stream.read(chunk):
+    for piece in inflate(iter((data,)), step=min(limit + 1, 16 * MIB)):
         total += len(piece)
         if total > limit:
-            raise DecodeError(f"{what} is larger than {limit:,} bytes, the most read at once")
+            raise DecodeError(f"the inflated payload is larger than {limit:,} bytes, the most read at once")
         parts.append(piece)
     return b"".join(parts)
 
 
-def _read_exactly(stream: BinaryIO, n: int) -> bytes:
-    """Up to n bytes, looping: a pipe may hand them over one at a time."""
-    data = b""
-    while len(data) < n:
-        more = stream.read(n - len(data))
-        if not more:
-            break
-        data += more
-    return data
+def _chain(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield head
+    yield from rest

@@ -13,12 +13,12 @@ A line may hold several documents back to back (Firehose without a delimiter).""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
-from engine.decoding.compression import read_bounded
 from engine.decoding.context import DecodeContext, Items
 from engine.decoding.dispatch import expand
 from engine.decoding.jsontext import JSONProblem, iter_documents, loads
+from engine.decoding.reader import ChunkReader
 from engine.decoding.records import Origin, Record
 from engine.decoding.sniffing import describe_binary, text_hint
 from engine.errors import DecodeError
@@ -27,7 +27,7 @@ _BOM = b"\xef\xbb\xbf"
 Line = tuple[int, bytes | None]  # (1-based number, content) — None: longer than the limit
 
 
-def decode_stream(stream: BinaryIO, ctx: DecodeContext) -> Items:
+def decode_stream(stream: ChunkReader, ctx: DecodeContext) -> Items:
     """The records and skips of one (already inflated) input stream."""
     lines = _content_lines(stream, ctx.limits.max_document_bytes)
     first = next(lines, None)
@@ -57,7 +57,7 @@ def decode_stream(stream: BinaryIO, ctx: DecodeContext) -> Items:
 
 
 def _after_bad_first_line(
-    stream: BinaryIO,
+    stream: ChunkReader,
     number: int,
     line: bytes,
     problem: JSONProblem,
@@ -66,7 +66,7 @@ def _after_bad_first_line(
 ) -> Items:
     if problem.truncated:
         limit = ctx.limits.max_document_bytes
-        data = line + read_bounded(stream, limit - len(line), what=f"the JSON document of {ctx.source}")
+        data = stream.read_rest(limit, what=f"the JSON document of {ctx.source}", prefix=line)
         documents, problem_of_whole = _parse_documents(data, ctx)
         for doc in documents:
             yield from expand(doc, ctx, None)
@@ -153,7 +153,7 @@ def _is_object_line(line: bytes | None, ctx: DecodeContext) -> bool:
         return False
 
 
-def _content_lines(stream: BinaryIO, limit: int) -> Iterator[Line]:
+def _content_lines(stream: ChunkReader, limit: int) -> Iterator[Line]:
     """Non-blank lines with their numbers; a line over `limit` bytes is reported, not held."""
     readline = stream.readline
     number = 0
@@ -166,6 +166,6 @@ def _content_lines(stream: BinaryIO, limit: int) -> Iterator[Line]:
             yield number, line
 
 
-def _discard_rest_of_line(stream: BinaryIO, chunk: int = 1 << 20) -> None:
+def _discard_rest_of_line(stream: ChunkReader, chunk: int = 1 << 20) -> None:
     while (piece := stream.readline(chunk)) and not piece.endswith(b"\n"):
         pass

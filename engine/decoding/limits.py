@@ -21,12 +21,17 @@ class DecodeLimits:
     is never bounded because it is never held in memory.
 
     `max_record_skips` caps the skips reported one by one for a single input; the rest are counted
-    into one closing skip, so a mis-shaped file of a million lines gives a readable report."""
+    into one closing skip, so a mis-shaped file of a million lines gives a readable report.
+
+    `read_chunk_bytes` is how much is read from a source at once; `inflate_step_bytes` how much gzip
+    output is produced at once (a typical S3 delivery file inflates in one step, so its one line is
+    handed to the parser without being copied)."""
 
     max_depth: int = 250
     max_document_bytes: int = 256 * MIB
     max_record_skips: int = 100
     read_chunk_bytes: int = MIB
+    inflate_step_bytes: int = 16 * MIB
 
 
 DEFAULT_LIMITS = DecodeLimits()
