@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine.conditions.compiler import is_truthy
+from engine.conditions.compiler import Compiled
 from engine.errors import RuleError
 from engine.rules.expressions import ExpressionError, Search, compile_search
 from engine.rules.model import ConditionTree, Macro
@@ -26,6 +26,9 @@ class ConditionCompiler:
 
     def search(self, expression: str, doc: Document, path: PathKey) -> Search:
         """Compile one JMESPath string found at `path` in `doc`, or raise a located RuleError."""
+        return self._compiled(expression, doc, path).search
+
+    def _compiled(self, expression: str, doc: Document, path: PathKey) -> Compiled:
         try:
             return compile_search(expression, self.lists)
         except ExpressionError as exc:
@@ -34,8 +37,7 @@ class ConditionCompiler:
 
     def predicate(self, tree: ConditionTree, doc: Document, path: PathKey) -> Predicate:
         if isinstance(tree, str):
-            search = self.search(tree, doc, path)
-            return lambda event: is_truthy(search(event))
+            return self._compiled(tree, doc, path).matches
         if not isinstance(tree, dict) or len(tree) != 1:
             raise RuleError(
                 "a condition is a JMESPath string or a mapping with exactly one key",

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from jmespath import exceptions as jmespath_errors
+from jmespath import parser
 
-from engine.conditions.compiler import compile_expression
-from engine.conditions.functions import unknown_functions
+from engine.conditions.compiler import Compiled, compile_expression
+from engine.conditions.functions import check_cidr, check_regex, unknown_functions
 
 Search = Callable[[Any], Any]
 
@@ -89,8 +90,9 @@ def _literal_end(text: str, start: int) -> int:
     return len(text)
 
 
-def compile_search(expression: str, lists: Mapping[str, tuple[Any, ...]]) -> Search:
-    """Bind lists, parse, check function names, and compile; raise ExpressionError when any fails."""
+def compile_search(expression: str, lists: Mapping[str, tuple[Any, ...]]) -> Compiled:
+    """Bind lists, parse, check function names and literal patterns, and compile; raise
+    ExpressionError when any fails, so no rule bug is discovered per event."""
     bound = bind_lists(expression, lists)
     try:
         compiled = compile_expression(bound)
@@ -109,7 +111,40 @@ def compile_search(expression: str, lists: Mapping[str, tuple[Any, ...]]) -> Sea
                 "see the list of functions in README.md",
             )
         )
-    return compiled.search
+    problem = _literal_argument_problem(parser.Parser().parse(bound).parsed)
+    if problem:
+        raise ExpressionError(ExpressionProblem(problem, None, "fix the pattern"))
+    return compiled
+
+
+# Functions whose second argument, when written as a literal, can be checked before any event.
+_LITERAL_CHECKS = {"regex_match": check_regex, "cidr_match": check_cidr}
+
+
+def _literal_strings(node: Any) -> list[str]:
+    """The strings of a literal argument: `'x'`, a JSON literal list, or a list of raw strings."""
+    if node.get("type") == "literal":
+        value = node.get("value")
+        return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    if node.get("type") == "multi_select_list":
+        return [s for child in node.get("children", []) for s in _literal_strings(child)]
+    return []
+
+
+def _literal_argument_problem(node: Any) -> str | None:
+    """A bad regular expression or CIDR written literally in a call, found by walking the AST."""
+    if not isinstance(node, dict):
+        return None
+    check = _LITERAL_CHECKS.get(str(node.get("value"))) if node.get("type") == "function_expression" else None
+    children = node.get("children") or []
+    if check is not None and len(children) == 2:
+        for item in _literal_strings(children[1]):
+            if error := check(item):
+                return f"{node['value']}(): {error}"
+    for child in children:
+        if problem := _literal_argument_problem(child):
+            return problem
+    return None
 
 
 def _map_offset(original: str, bound: str, offset: int | None) -> int | None:

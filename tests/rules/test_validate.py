@@ -168,3 +168,29 @@ def test_cli_refuses_invalid_rules_with_exit_2(tmp_path: Path, args: list[str]) 
     assert result.exit_code == 2, result.output
     assert "r.yml:1:5: error:" in result.stderr
     assert "lower-case" in result.stderr
+
+
+def test_bad_literal_regex_and_cidr_are_load_time_errors(tmp_path: Path) -> None:
+    """A regex RE2 cannot compile, or a malformed CIDR, written literally, fails validation."""
+    write_rules(
+        tmp_path,
+        "literals.yml",
+        """
+        id: regex-rule
+        title: t
+        description: d
+        severity: low
+        condition: "regex_match(userAgent, '(unclosed')"
+        ---
+        id: cidr-rule
+        title: t
+        description: d
+        severity: low
+        condition: "cidr_match(sourceIPAddress, ['10.0.0.0/8', '300.1.2.0/24'])"
+        """,
+    )
+    errors = _errors(tmp_path)
+    assert any("literals.yml:5:12" in e and "regex_match()" in e for e in errors), errors
+    assert any("literals.yml:11:12" in e and "cidr_match()" in e and "300.1.2.0/24" in e for e in errors), (
+        errors
+    )
