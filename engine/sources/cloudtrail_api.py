@@ -27,8 +27,7 @@ from engine.sources.ack_group import AckGroup
 from engine.sources.blob import Blob
 from engine.sources.payload import payload_blob
 from engine.sources.rate import TokenBucket
-from engine.state.checkpoints import Checkpoints, StreamProgress
-from engine.state.db import StateDB
+from engine.state.checkpoints import Checkpoints, StreamProgress, open_checkpoints
 
 log = structlog.get_logger("trailwarden.cloudtrail_api")
 
@@ -53,7 +52,7 @@ class LookupReader:
     attribute: tuple[str, str] | None = None
     since: datetime | None = None
     until: datetime | None = None
-    checkpoints: Checkpoints = field(default_factory=lambda: Checkpoints(StateDB(":memory:")))
+    checkpoints: Checkpoints = field(default_factory=lambda: open_checkpoints(None))
     follow: bool = False
     poll_seconds: float = DEFAULT_POLL_SECONDS
     limiter: TokenBucket = field(
@@ -192,7 +191,7 @@ def open_cloudtrail_api(spec: str, options: SourceOptions) -> Iterator[Blob | Sk
         attribute,
         options.since,
         options.until,
-        Checkpoints(StateDB(options.state_path or ":memory:")),
+        open_checkpoints(options.state_path),
         follow=options.follow,
         poll_seconds=DEFAULT_POLL_SECONDS if options.poll_seconds is None else options.poll_seconds,
     )

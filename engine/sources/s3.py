@@ -36,8 +36,7 @@ from engine.sources.trail_keys import (
     parse_layout,
     rewind,
 )
-from engine.state.checkpoints import Checkpoints, StreamProgress
-from engine.state.db import StateDB
+from engine.state.checkpoints import Checkpoints, StreamProgress, open_checkpoints
 
 log = structlog.get_logger("trailwarden.s3")
 
@@ -75,7 +74,7 @@ class S3Reader:
     bucket: str
     prefix: str
     scope: Scope = field(default_factory=Scope)
-    checkpoints: Checkpoints = field(default_factory=lambda: Checkpoints(StateDB(":memory:")))
+    checkpoints: Checkpoints = field(default_factory=lambda: open_checkpoints(None))
     follow: bool = False
     poll_seconds: float = DEFAULT_POLL_SECONDS
     sleep: Callable[[float], None] = time.sleep
@@ -290,9 +289,8 @@ def scope_of(options: SourceOptions) -> Scope:
 def open_s3(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
     bucket, prefix = parse_url(spec)
     client = aws.client(aws.session(options), "s3")
-    db = StateDB(options.state_path or ":memory:")
     reader = S3Reader(
-        client, bucket, prefix, scope_of(options), Checkpoints(db), follow=options.follow,
+        client, bucket, prefix, scope_of(options), open_checkpoints(options.state_path), follow=options.follow,
         poll_seconds=DEFAULT_POLL_SECONDS if options.poll_seconds is None else options.poll_seconds,
     )  # fmt: skip
     return reader.blobs()
