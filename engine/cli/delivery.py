@@ -1,42 +1,46 @@
-"""Where a scan's findings go: the chosen format to stdout or --output, and any --sink."""
+"""Where a scan's findings go: the chosen format to stdout or --output, plus every --sink and
+the sinks of --sinks-config, through one Dispatcher (batching, retries, the spool)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from engine.formats import get_format
+from engine.sinks.base import SinkOptions
+from engine.sinks.config import open_routes
+from engine.sinks.dispatch import Dispatcher, Route
+from engine.state.db import StateDB
+from engine.state.spool import Spool
 
 
 class Delivery:
-    """Render findings and write them; `flush` says whether all so far are safely out."""
+    """The scan's side of the dispatcher: submit findings, flush before acknowledging input,
+    close once for the summary's delivery lines and whether anything failed (exit 3)."""
 
     @dataclass(slots=True)
     class Report:
         lines: list[str] = field(default_factory=list)
         failed: bool = False
 
-    def __init__(self, format_name: str, output: str | None) -> None:
-        self.format = get_format(format_name)
-        self._owned = output not in (None, "-")
-        self.stream: IO[bytes] = open(output, "ab") if output and self._owned else sys.stdout.buffer  # noqa: SIM115 - closed in close()
-        self.written = 0
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.interrupted = False
 
     def submit(self, finding: dict[str, Any]) -> None:
-        self.stream.write(self.format.to_line(finding) + b"\n")
-        self.written += 1
+        self.dispatcher.submit(finding)
 
     def flush(self) -> bool:
-        self.stream.flush()
+        """Settle every finding so far; True when each one was delivered or durably spooled."""
+        self.dispatcher.flush()
         return True
 
     def close(self) -> Delivery.Report:
-        self.stream.flush()
-        if self._owned:
-            self.stream.close()
-        return Delivery.Report()
+        report = self.dispatcher.close(interrupted=self.interrupted)
+        # Only the primary output and all well: nothing to say beyond the findings themselves.
+        quiet = report.ok and len(report.sinks) == 1
+        return Delivery.Report(lines=[] if quiet else report.lines(), failed=not report.ok)
 
 
 def open_delivery(
@@ -46,4 +50,10 @@ def open_delivery(
     sinks_config: str | None,
     state_path: str | None,
 ) -> Delivery:
-    return Delivery(format_name, output)
+    """Check the format, open the primary output and the sinks; raise UsageError/SinkError early,
+    before any input is read."""
+    get_format(format_name)  # an unknown name fails here, before any sink is opened
+    primary = open_routes([output or "-"], defaults=SinkOptions(format=format_name))
+    routes: list[Route] = primary + open_routes(sinks, sinks_config)
+    spool = Spool(StateDB(state_path), owned=True) if state_path else None
+    return Delivery(Dispatcher(routes, spool))

@@ -16,7 +16,7 @@ CORPUS = corpus()
 def test_line_is_the_finding(name: str) -> None:
     """One line of JSON that reads back as the very finding (lone surrogates escaped, big ints kept)."""
     finding = CORPUS[name]
-    line = get_format("native").to_line(finding)
+    line = get_format("native", validate=True).to_line(finding)
     assert b"\n" not in line
     assert json.loads(line) == finding
 
@@ -25,7 +25,7 @@ def test_wrong_shape_is_reported_with_the_field() -> None:
     """A finding that breaks the schema is refused, naming the field and the finding."""
     broken = dict(CORPUS["eks-root-create-cluster"], severity="urgent")
     with pytest.raises(FormatError) as caught:
-        get_format("native").to_record(broken)
+        get_format("native", validate=True).to_record(broken)
     assert "severity" in str(caught.value) and broken["finding_id"] in str(caught.value)
 
 
