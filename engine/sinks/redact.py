@@ -104,10 +104,11 @@ def redact_value(value: Any) -> Any:
 def redact_processor(
     logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: place it after `format_exc_info` and before the renderer."""
+    """structlog processor: anywhere before the renderer. A traceback (`exc_info`) is rendered to
+    text here first, so it is redacted too rather than rendered later behind our back."""
+    if event_dict.get("exc_info"):
+        event_dict = structlog.processors.format_exc_info(logger, method_name, event_dict)
     for key, value in list(event_dict.items()):
-        if key == "exc_info" and value is not None and not isinstance(value, str):
-            continue  # rendered into "exception" by format_exc_info/the renderer; see RedactingFilter
         event_dict[key] = redact_value(value)
     return event_dict
 
@@ -135,23 +136,8 @@ def install_redaction(environ: Mapping[str, str] | None = None) -> None:
     register_env_secrets(os.environ if environ is None else environ)
     processors = list(structlog.get_config()["processors"])
     if redact_processor not in processors:
-        processors.insert(max(len(processors) - 1, 0), _ExceptionRenderer())
         processors.insert(max(len(processors) - 1, 0), redact_processor)
         structlog.configure(processors=processors)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
-
-
-class _ExceptionRenderer:
-    """Render `exc_info` to text before redaction, so a traceback cannot carry a secret past us."""
-
-    def __init__(self) -> None:
-        self._format = structlog.processors.ExceptionRenderer()
-
-    def __call__(
-        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-    ) -> MutableMapping[str, Any]:
-        if event_dict.get("exc_info"):
-            return self._format(logger, method_name, event_dict)
-        return event_dict

@@ -43,8 +43,9 @@ class EchoingServer(HttpServer):
 
 @pytest.fixture
 def captured(capfd: pytest.CaptureFixture[str]) -> Iterator[io.StringIO]:
-    """Everything stdlib logging emits at DEBUG (urllib3, botocore…) goes here; structlog's own
-    output goes to stdout, caught by capfd with stderr."""
+    """All log output in one buffer: structlog at debug (JSON lines, as the command line writes
+    them) and everything stdlib logging emits at DEBUG (urllib3, botocore…); stdout and stderr are
+    caught by capfd besides."""
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     root = logging.getLogger()
@@ -52,6 +53,17 @@ def captured(capfd: pytest.CaptureFixture[str]) -> Iterator[io.StringIO]:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     saved = structlog.get_config()
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        logger_factory=structlog.PrintLoggerFactory(file=buffer),
+        cache_logger_on_first_use=False,
+    )
     try:
         yield buffer
     finally:
@@ -128,10 +140,10 @@ def test_secrets_never_appear_in_logs_errors_or_the_summary_by_default(
         server.stop()
     texts += usage_errors(tmp_path)
     out, err = capfd.readouterr()
-    logs = [captured.getvalue(), out, err]
-    assert "sink.rejected" in out and "sink.spooled" in out  # the capture did see the failures
-    assert "Invalid token" in out
-    assert_clean(texts + logs)
+    logs = captured.getvalue()
+    assert "sink.rejected" in logs and "sink.spooled" in logs  # the capture did see the failures
+    assert "Invalid token" in logs and "POST /hook" in logs  # ours and urllib3's
+    assert_clean([*texts, logs, out, err])
 
 
 def test_installed_redaction_masks_secrets_that_other_code_logs(
@@ -147,5 +159,6 @@ def test_installed_redaction_masks_secrets_that_other_code_logs(
         logger.exception("failed")
     logging.getLogger("urllib3.connectionpool").debug("headers %s", {"Authorization": f"Splunk {HEC_TOKEN}"})
     out, err = capfd.readouterr()
-    assert "careless" in out and "boom with" in out and "headers" in captured.getvalue()
-    assert_clean([out, err, captured.getvalue()])
+    logs = captured.getvalue()
+    assert "careless" in logs and "boom with" in logs and "headers" in logs
+    assert_clean([out, err, logs])
