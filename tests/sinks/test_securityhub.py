@@ -127,3 +127,21 @@ def test_an_unreachable_endpoint_spools_rather_than_loses(
 def test_a_region_that_is_not_one_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="securityhub://<region>"):
         open_sink("securityhub://not_a_region")
+
+
+@pytest.mark.parametrize(
+    ("code", "retried"),
+    [
+        ("TooManyRequestsException", True),
+        ("ThrottlingException", True),
+        ("InternalException", True),
+        ("ServiceUnavailable", True),
+        ("InvalidInput", False),
+        ("AccessDeniedException", False),
+        ("InvalidAccessException", False),
+    ],
+)
+def test_only_throttling_and_service_side_errors_are_retried(code: str, retried: bool) -> None:
+    from engine.sinks.securityhub import _retryable
+
+    assert _retryable(code) is retried
