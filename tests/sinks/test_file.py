@@ -42,12 +42,14 @@ def test_file_sink_writes_the_chosen_format(tmp_path: Path) -> None:
 def test_a_finding_the_format_cannot_write_is_rejected_and_the_rest_written(tmp_path: Path) -> None:
     target = tmp_path / "findings.jsonl"
     batch = findings(3)
-    del batch[1]["rule_title"]  # no longer a valid native finding
-    sink = open_sink(str(target))
+    batch[1].update(account_id=None, region=None)  # ASFF cannot place a finding without them
+    batch[1]["actor"]["account_id"] = None
+    sink = open_sink(str(target), options=SinkOptions(format="asff"))
     result = sink.send(batch)
     sink.close()
     assert set(result.delivered) == {batch[0]["finding_id"], batch[2]["finding_id"]}
-    assert "rule_title" in result.rejected[batch[1]["finding_id"]]
+    assert "cannot write it as asff" in result.rejected[batch[1]["finding_id"]]
+    assert "no account id" in result.rejected[batch[1]["finding_id"]]
     assert len(target.read_text().splitlines()) == 2
 
 
