@@ -10,19 +10,24 @@ next to its twin and is passed over, so it is never counted twice."""
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterator
 
 from engine.detection.state.window import Hit
 
 
 class ReorderBuffer:
-    __slots__ = ("_heap", "_last", "_seq", "duplicates")
+    """`floor` is the time of the last hit released: an operator has moved past it, so a hit older
+    than that can no longer be taken in order (the stage counts it as late)."""
+
+    __slots__ = ("_heap", "_last", "_seq", "duplicates", "floor")
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, str, int, Hit]] = []
         self._seq = 0  # the final tie-break: tuples never fall through to comparing Hits
         self._last: tuple[float, int, str] | None = None
         self.duplicates = 0
+        self.floor = -math.inf
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -35,13 +40,27 @@ class ReorderBuffer:
         """Hits older than `before`, oldest first, each event once."""
         heap = self._heap
         while heap and heap[0][0] < before:
-            time, rank, key, _, hit = heapq.heappop(heap)
-            mark = (time, rank, key)
-            if mark == self._last:
-                self.duplicates += 1
-                continue
-            self._last = mark
-            yield hit
+            hit = self._pop()
+            if hit is not None:
+                yield hit
+
+    def release_over(self, cap: int) -> Iterator[Hit]:
+        """The oldest hits while more than `cap` wait: memory stays bounded when a flood of matches
+        arrives within the lateness, at the price of taking the next ones in order only if newer."""
+        while len(self._heap) > cap:
+            hit = self._pop()
+            if hit is not None:
+                yield hit
+
+    def _pop(self) -> Hit | None:
+        time, rank, key, _, hit = heapq.heappop(self._heap)
+        mark = (time, rank, key)
+        if mark == self._last:
+            self.duplicates += 1
+            return None
+        self._last = mark
+        self.floor = time
+        return hit
 
     def pending(self) -> list[tuple[Hit, int]]:
         """What is still waiting, with ranks (for the state file), in release order."""

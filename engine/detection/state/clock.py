@@ -6,7 +6,9 @@ live stream gave. `eventTime` is parsed for every event a stateful rule sees, so
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,11 +33,13 @@ def event_seconds(value: Any) -> float | None:
 
 
 def iso(seconds: float) -> str:
-    """CloudTrail's own format, with milliseconds only when there are some."""
-    moment = datetime.fromtimestamp(seconds, UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """CloudTrail's own format, with milliseconds only when there are some (gmtime and an f-string:
+    twice as fast as strftime, and a window finding writes four of these)."""
+    whole = math.floor(seconds)
+    t = time.gmtime(whole)
+    text = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    millis = min(999, round((seconds - whole) * 1_000_000) // 1000)
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
 
 
 def parse_duration(text: str) -> float:

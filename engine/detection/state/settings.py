@@ -13,7 +13,8 @@ DEFAULT_MAX_EVENT_IDS = 100
 class WindowSettings:
     """`lateness`: how far (seconds of event time) an event may trail the newest one seen and still
     count; older ones are dropped and counted. `max_groups`: open groups per stateful rule before
-    the least recently active is evicted (and counted). `max_event_ids`: event ids a finding lists.
+    the least recently active is evicted (and counted); it also bounds the matching events waiting
+    in one rule's reorder buffer (past it the oldest is taken early, and counted). `max_event_ids`: event ids a finding lists.
     `state_path`: the --state file that keeps open windows between runs."""
 
     lateness: float = DEFAULT_LATENESS

@@ -82,6 +82,7 @@ class StatefulStage:
         self.late: Counter[str] = Counter()
         self.untimed: Counter[str] = Counter()
         self.evictions: Counter[str] = Counter()
+        self.overflows: Counter[str] = Counter()
         self.findings: Counter[str] = Counter()
         self.discarded: list[str] = []
         self.reported: dict[str, tuple[int, float]] = {}
@@ -186,11 +187,28 @@ class StatefulStage:
         event = record.event
         key = event_key(event)
         for operator, rank in routes:
+            buffer = operator.buffer
+            if time < buffer.floor:  # this operator was made to move on early (see _overflow)
+                self.late[rule_id] += 1
+                continue
             spec = operator.spec
-            value = _value(spec, event)
-            operator.buffer.push(
-                Hit(time, rule_id, event, record.origin, spec.group.of(event), key, value), rank
+            hit = Hit(time, rule_id, event, record.origin, spec.group.of(event), key, _value(spec, event))
+            buffer.push(hit, rank)
+            if len(buffer) > self.settings.max_groups:
+                self._overflow(operator)
+
+    def _overflow(self, operator: Operator) -> None:
+        """More matches wait than the cap allows: take the oldest now, count it and say so once."""
+        if not self.overflows[operator.id]:
+            log.warning(
+                "too many matching events waiting for the lateness; taking the oldest early",
+                rule=operator.id,
+                cap=self.settings.max_groups,
             )
+        for hit in operator.buffer.release_over(self.settings.max_groups):
+            self.overflows[operator.id] += 1
+            operator.expire(hit.time)
+            operator.accept(hit)
 
     def _advance(self, watermark: float) -> None:
         if watermark <= self.watermark:
@@ -310,6 +328,11 @@ class StatefulStage:
             lines.append(
                 f"Evicted {sum(self.evictions.values()):,} group(s) past the cap of {self.settings.max_groups:,} "
                 f"open groups per rule: {_top(self.evictions)}."
+            )
+        if self.overflows:
+            lines.append(
+                f"Took {sum(self.overflows.values()):,} matching event(s) before the lateness had passed, "
+                f"because more than {self.settings.max_groups:,} were waiting for one rule: {_top(self.overflows)}."
             )
         duplicates = sum(op.buffer.duplicates for op in self.operators)
         if duplicates:

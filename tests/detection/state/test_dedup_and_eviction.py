@@ -106,3 +106,15 @@ def test_expired_groups_leave_the_table(tmp_path: Path) -> None:
     events = [denied(i * 400, f"arn:aws:sts::111122223333:assumed-role/ops/u{i}") for i in range(500)]
     _, stats = run(rules, events, max_groups=10, lateness=60)
     assert not any(n.startswith("Evicted") for n in stats.notes)
+
+
+def test_waiting_events_past_the_cap_are_taken_early_and_counted(tmp_path: Path) -> None:
+    """With a cap of 3, in-order matches no longer wait for the lateness: the burst is still found,
+    the summary says events were taken early, and an older event arriving after that is late."""
+    rules = runnable(load(tmp_path), select=["denied-burst"])
+    events = [denied(t) for t in range(0, 50, 10)] + [denied(1)]
+    findings, stats = run(rules, events, max_groups=3)
+    (finding,) = findings
+    assert finding["count"] == 5
+    assert any(n.startswith("Took 2 matching event(s) before the lateness had passed") for n in stats.notes)
+    assert any("Dropped 1 matching event(s)" in n for n in stats.notes)
