@@ -17,6 +17,7 @@ from engine.decoding import decode_blob
 from engine.decoding.records import Record, Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.evaluator import Evaluator
+from engine.detection.state.candidates import Candidate, CandidateSplit
 from engine.detection.state.settings import WindowSettings
 from engine.detection.state.stage import StatefulStage
 from engine.findings.builder import build_finding
@@ -64,7 +65,11 @@ class Scanner:
 
     Dedup, threshold and correlation rules go through a stateful stage (engine.detection.state),
     configured by `windows`; `finish()` closes its open windows, so call it before closing the
-    delivery. With no stateful rule loaded the stage does not exist and costs nothing."""
+    delivery. With no stateful rule loaded the stage does not exist and costs nothing.
+
+    `candidates`, when given, is the map side of a parallel scan (engine.spark): stateful matches
+    are handed to it as Candidates instead of being windowed here; `CandidateReplay` windows them
+    after they are brought together by group."""
 
     def __init__(
         self,
@@ -74,13 +79,18 @@ class Scanner:
         evidence: bool = True,
         flush: Callable[[], bool] | None = None,
         windows: WindowSettings | None = None,
+        candidates: Callable[[Candidate], None] | None = None,
     ) -> None:
         self.evaluator = Evaluator(rules)
         self.emit = emit
         self.evidence = evidence
         self.flush = flush
         self.stats = ScanStats()
-        self.state = StatefulStage.build(rules, self._emit_window, windows, evidence=evidence)
+        self.state: StatefulStage | CandidateSplit | None
+        if candidates is not None:
+            self.state = CandidateSplit.build(rules, candidates)
+        else:
+            self.state = StatefulStage.build(rules, self._emit_window, windows, evidence=evidence)
 
     def scan_blobs(self, items: Iterable[Blob | Skip], progress: Callable[[Blob], None] | None = None) -> None:
         for item in items:
