@@ -52,10 +52,12 @@ from engine.sources.aws import CLIENT_CONFIG
 from engine.sources.notifications import NotificationError, parse_notification
 from engine.sources.payload import payload_blob
 from engine.sources.s3_fetch import Item, ObjectRef, fetch_objects
+from engine.sources.trail_keys import Scope
 
 log = structlog.get_logger("trailwarden.lambda")
 
 PREFIX = "TRAILWARDEN_"
+_EVERYTHING = Scope()  # no time, account or region filter: only what is never events is passed over
 _RUNTIME_ENV = (PREFIX, "AWS_ENDPOINT_URL")  # what the runtime is built from
 
 
@@ -222,7 +224,11 @@ class Batch:
             if notice.payload is not None:
                 items.append(payload_blob(name, notice.payload, group.part()))
             for obj in notice.objects:
-                items.append(ObjectRef(obj.bucket, obj.key, obj.size, ack=group.part(), fail=group.fail))
+                reason = _EVERYTHING.why_not(obj.key)  # digests, announced like log files
+                if reason is not None:
+                    items.append(Skip(f"s3://{obj.bucket}/{obj.key}", reason, error=False))
+                else:
+                    items.append(ObjectRef(obj.bucket, obj.key, obj.size, ack=group.part(), fail=group.fail))
         group.close()
         self.parts.append((item_id, group, items))
 

@@ -139,6 +139,20 @@ def test_s3_object_created_events_fetch_the_objects(
     assert found(capsysbinary) == [root_event(4)["eventID"]]
 
 
+def test_digest_notifications_are_passed_over_without_a_download(
+    lam: Any, bucket: str, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    key = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/20/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20261120T010000Z.json.gz"
+    gets: list[str] = []
+    aws_lambda.runtime().s3.meta.events.register(
+        "provide-client-params.s3.GetObject", lambda **kw: gets.append(kw)
+    )
+    batch = {"Records": [sqs_record("m-digest", json.dumps(s3_notification(bucket, key)))]}
+    assert aws_lambda.handler(batch, CONTEXT) == {"batchItemFailures": []}
+    assert gets == []
+    assert found(capsysbinary) == []
+
+
 def test_an_s3_event_naming_a_missing_object_raises_for_lambda_to_retry(lam: Any, bucket: str) -> None:
     with pytest.raises(SourceError, match="could not be read"):
         aws_lambda.handler(s3_notification(bucket, "AWSLogs/never-written.json.gz"), CONTEXT)
@@ -247,3 +261,24 @@ def test_min_severity_above_every_rule_fails_at_cold_start(lam: Any, monkeypatch
     monkeypatch.setenv("TRAILWARDEN_MIN_SEVERITY", "critical")
     with pytest.raises(UsageError, match="no rule to run"):
         aws_lambda.runtime()
+
+
+def test_the_deploy_template_is_valid_and_wires_queue_to_handler_with_partial_failures() -> None:
+    from cfnlint.api import ManualArgs, lint_file
+    from cfnlint.decode import decode
+
+    template_path = Path(__file__).resolve().parents[1] / "deploy" / "template.yaml"
+    problems = lint_file(template_path, config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(p) for p in problems] == []
+    template, _ = decode(str(template_path))
+    assert template is not None
+    function = template["Resources"]["Detector"]["Properties"]
+    module, _, name = function["Handler"].rpartition(".")
+    assert module == aws_lambda.__name__ and callable(getattr(aws_lambda, name))
+    event_source = function["Events"]["TrailFiles"]
+    assert event_source["Type"] == "SQS"
+    assert event_source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = template["Resources"]["NotificationQueue"]["Properties"]
+    assert "deadLetterTargetArn" in queue["RedrivePolicy"]
+    assert queue["VisibilityTimeout"] >= 6 * template["Globals"]["Function"]["Timeout"]
+    assert set(function["Environment"]["Variables"]) >= {"TRAILWARDEN_RULES", "TRAILWARDEN_SINKS"}
