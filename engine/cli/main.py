@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from engine.cli.flush_command import flush
 from engine.cli.rule_commands import explain, rules_group, test_rules, validate
 from engine.cli.scan import scan
 from engine.log import LEVELS, configure_logging
+from engine.sinks.redact import redact_processor
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -23,7 +25,7 @@ from engine.log import LEVELS, configure_logging
 )
 def cli(log_level: str, log_json: bool | None) -> None:
     """trailwarden: detection rules for AWS CloudTrail, run over trail exports and streams."""
-    configure_logging(log_level, json=log_json)
+    configure_logging(log_level, json=log_json, extra=[redact_processor])
 
 
 cli.add_command(scan)
@@ -31,6 +33,7 @@ cli.add_command(validate)
 cli.add_command(test_rules)
 cli.add_command(rules_group)
 cli.add_command(explain)
+cli.add_command(flush)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -174,10 +174,11 @@ def scan(
         click.echo(f"trailwarden: {exc}", err=True)
         raise SystemExit(exc.exit_code) from exc
     scanner = Scanner(rules, delivery.submit, evidence=not no_evidence, flush=delivery.flush, windows=windows)
-    interrupted = _install_stop_handler()
+    _sigterm_as_interrupt()
     try:
-        _run(scanner, sources, options, progress, interrupted)
+        _run(scanner, sources, options, progress)
     except KeyboardInterrupt:
+        delivery.interrupted = True
         click.echo("interrupted: delivering or spooling what was found so far", err=True)
     except UsageError as exc:
         delivery.close()
@@ -208,9 +209,8 @@ def _run(
     sources: tuple[str, ...],
     options: SourceOptions,
     show_progress: bool | None,
-    interrupted: list[bool],
 ) -> None:
-    items = _until_stopped(open_sources(sources, options), interrupted)
+    items = open_sources(sources, options)
     if show_progress is None:
         show_progress = sys.stderr.isatty()
     if not show_progress:
@@ -236,22 +236,15 @@ def _run(
         scanner.scan_blobs(items, progress=advance)
 
 
-def _until_stopped(items: Iterator[Blob | Skip], interrupted: list[bool]) -> Iterator[Blob | Skip]:
-    """Stop taking new input once SIGTERM arrived; what is under way finishes and is delivered."""
-    for item in items:
-        if interrupted:
-            return
-        yield item
-
-
-def _install_stop_handler() -> list[bool]:
-    flag: list[bool] = []
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a stopped container, `kill`) ends the scan the way Ctrl-C does: whatever input was
+    under way is not acknowledged (so it is read again), and buffered findings are given one quick
+    delivery attempt and spooled otherwise."""
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        flag.append(True)
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    return flag
 
 
 def _exit_code(

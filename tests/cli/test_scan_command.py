@@ -4,69 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import jsonschema
-import pytest
 
 from engine.resources import schema_path
+from tests.cli.conftest import findings, run
 from tests.helpers import ROOT_IDENTITY, event, write_rules
-
-RULES = """
-id: test-root-eks
-title: EKS action by root
-description: Root acting on EKS.
-severity: critical
-match: {eventSource: eks.amazonaws.com}
-condition: userIdentity.type == 'Root'
-output: "{eventName} by root on {requestParameters.name}"
----
-id: test-denied
-title: Access denied
-description: Any denied call.
-severity: low
-condition: errorCode == 'AccessDenied'
-"""
-
-
-def run(
-    *args: str, stdin: bytes | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        input=stdin,
-        capture_output=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
-
-
-def findings(result: subprocess.CompletedProcess[bytes]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-
-
-@pytest.fixture
-def export(tmp_path: Path) -> Path:
-    folder = tmp_path / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20"
-    folder.mkdir(parents=True)
-    records = [
-        event(eventID="e1", userIdentity=ROOT_IDENTITY),
-        event(eventID="e2"),
-        event(
-            eventID="e3", errorCode="AccessDenied", eventSource="iam.amazonaws.com", eventName="DeleteRole"
-        ),
-    ]
-    with gzip.open(folder / "111122223333_CloudTrail_us-east-1_20261120T1005Z_a.json.gz", "wt") as fh:
-        json.dump({"Records": records}, fh)
-    write_rules(tmp_path, "rules/test.yml", RULES)
-    return tmp_path
 
 
 def test_findings_and_exit_0(export: Path) -> None:
