@@ -92,7 +92,8 @@ def iter_documents(data: bytes, max_depth: int) -> Iterator[Any]:
             raise
         first_problem = problem
     text = _text(data)
-    decoder = json.JSONDecoder()
+    # like orjson: no NaN or Infinity, and numbers beyond a double are floats, not 4,300-digit ints
+    decoder = json.JSONDecoder(parse_constant=_no_constant, parse_int=_int_or_float)
     pos = _skip_space(text, 0)
     first = True
     while pos < len(text):
@@ -104,6 +105,14 @@ def iter_documents(data: bytes, max_depth: int) -> Iterator[Any]:
         yield value
         first = False
         pos = _skip_space(text, end)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _int_or_float(digits: str) -> int | float:
+    return int(digits) if len(digits) < 20 else float(digits)
 
 
 def _deeper_than(value: Any, max_depth: int) -> bool:
@@ -135,6 +144,8 @@ def _raw_decode(decoder: json.JSONDecoder, text: str, pos: int) -> tuple[Any, in
         return decoder.raw_decode(text, pos)
     except json.JSONDecodeError as exc:
         raise JSONProblem(_stdlib_message(exc, text), exc.lineno, exc.colno) from None
+    except ValueError as exc:
+        raise _position_problem(text, pos, str(exc)) from None
     except RecursionError:
         raise _position_problem(text, pos, "nested too deeply to read") from None
 

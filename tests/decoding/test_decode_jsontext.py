@@ -83,3 +83,15 @@ def test_a_run_ending_in_a_cut_document_reports_truncation() -> None:
     with pytest.raises(JSONProblem) as caught:
         next(documents)
     assert caught.value.truncated
+
+
+def test_runs_of_documents_read_numbers_and_constants_as_orjson_does() -> None:
+    """The standard-library path refuses NaN and turns a 5,000-digit integer into a float instead of
+    raising (or spending quadratic time on) an int conversion."""
+    assert list(iter_documents(b'{}{"a": 12345678901234567890123, "b": -5}', 250))[1] == {
+        "a": 1.2345678901234568e22,
+        "b": -5,
+    }
+    assert list(iter_documents(b"{}{" + b'"a": ' + b"1" * 5000 + b"}", 250))[1]["a"] == float("inf")
+    with pytest.raises(JSONProblem, match="NaN is not a JSON value"):
+        list(iter_documents(b'{}{"a": NaN}', 250))
