@@ -16,8 +16,9 @@ Items = Iterator[Record | Skip]
 
 @dataclass(slots=True)
 class DecodeContext:
-    """Per input. `index` counts every place an event could stand — records and skipped items —
-    so it matches the position in `Records`, in a JSON array, or among the lines."""
+    """Per input. `index` counts records and the skipped items of lists and envelopes, so it matches
+    the position in `Records`, in a JSON array or across LookupEvents pages. A line of JSON lines that
+    cannot be read at all takes no index: records from lines are cited by their line."""
 
     source: str
     limits: DecodeLimits

@@ -122,6 +122,6 @@ def _is_s3_notification(records: list[Any]) -> bool:
 
 
 def _keys(doc: Document, most: int = 5) -> str:
-    keys = list(doc)[:most]
+    keys = [key if len(key) <= 40 else key[:39] + "…" for key in list(doc)[:most]]
     more = ", …" if len(doc) > most else ""
     return ", ".join(keys) + more if keys else "none"
