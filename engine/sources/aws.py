@@ -16,6 +16,10 @@ from engine.sources import SourceOptions
 # Enough connections for the download pool; "standard" retries back off throttling and 5xx.
 CLIENT_CONFIG = Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 5})
 
+# Follow mode: the pause between polls of S3 and LookupEvents (--poll-seconds); CloudTrail delivers
+# a region's files about every five minutes, so half a minute keeps findings close behind.
+DEFAULT_POLL_SECONDS = 30.0
+
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}
 )

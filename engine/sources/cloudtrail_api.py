@@ -34,7 +34,6 @@ log = structlog.get_logger("trailwarden.cloudtrail_api")
 REQUESTS_PER_SECOND = 2.0
 RETENTION = timedelta(days=90)  # how far back LookupEvents reaches
 OVERLAP = timedelta(minutes=15)  # events show up in LookupEvents this late, at most (usually)
-DEFAULT_POLL_SECONDS = 60.0
 MAX_THROTTLED = 8
 ATTRIBUTE_KEYS = (
     "EventId", "EventName", "ReadOnly", "Username",
@@ -54,7 +53,7 @@ class LookupReader:
     until: datetime | None = None
     checkpoints: Checkpoints = field(default_factory=lambda: open_checkpoints(None))
     follow: bool = False
-    poll_seconds: float = DEFAULT_POLL_SECONDS
+    poll_seconds: float = aws.DEFAULT_POLL_SECONDS
     limiter: TokenBucket = field(
         default_factory=lambda: TokenBucket(REQUESTS_PER_SECOND, burst=REQUESTS_PER_SECOND)
     )
@@ -193,6 +192,6 @@ def open_cloudtrail_api(spec: str, options: SourceOptions) -> Iterator[Blob | Sk
         options.until,
         open_checkpoints(options.state_path),
         follow=options.follow,
-        poll_seconds=DEFAULT_POLL_SECONDS if options.poll_seconds is None else options.poll_seconds,
+        poll_seconds=aws.DEFAULT_POLL_SECONDS if options.poll_seconds is None else options.poll_seconds,
     )
     return reader.blobs()

@@ -42,7 +42,6 @@ log = structlog.get_logger("trailwarden.s3")
 
 # How far before the last key read a new listing starts, for files that arrive out of order.
 LATE_ARRIVAL = timedelta(minutes=15)
-DEFAULT_POLL_SECONDS = 30.0
 # Root errors that another poll will not cure.
 _PERMANENT = frozenset(
     {"NoSuchBucket", "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
@@ -76,7 +75,7 @@ class S3Reader:
     scope: Scope = field(default_factory=Scope)
     checkpoints: Checkpoints = field(default_factory=lambda: open_checkpoints(None))
     follow: bool = False
-    poll_seconds: float = DEFAULT_POLL_SECONDS
+    poll_seconds: float = aws.DEFAULT_POLL_SECONDS
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     _cursors: dict[str, _Cursor] = field(default_factory=dict)
@@ -291,6 +290,6 @@ def open_s3(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
     client = aws.client(aws.session(options), "s3")
     reader = S3Reader(
         client, bucket, prefix, scope_of(options), open_checkpoints(options.state_path), follow=options.follow,
-        poll_seconds=DEFAULT_POLL_SECONDS if options.poll_seconds is None else options.poll_seconds,
+        poll_seconds=aws.DEFAULT_POLL_SECONDS if options.poll_seconds is None else options.poll_seconds,
     )  # fmt: skip
     return reader.blobs()
