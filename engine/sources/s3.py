@@ -42,9 +42,10 @@ log = structlog.get_logger("trailwarden.s3")
 
 # How far before the last key read a new listing starts, for files that arrive out of order.
 LATE_ARRIVAL = timedelta(minutes=15)
-# Root errors that another poll will not cure.
-_PERMANENT = frozenset(
-    {"NoSuchBucket", "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+# Errors that hold for the whole bucket, which another poll will not cure (AccessDenied may be
+# about one prefix only: it stops following only when the prefix asked for is denied).
+_BUCKET_ERRORS = frozenset(
+    {"NoSuchBucket", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
      "PermanentRedirect", "InvalidBucketName", "NoCredentialsError"}
 )  # fmt: skip
 
@@ -107,9 +108,9 @@ class S3Reader:
         if layout is None:
             folder = self.prefix if not self.prefix or self.prefix.endswith("/") else self.prefix + "/"
             try:
-                folders, _ = self._children(folder)
+                folders, keys = self._children(folder)
             except aws.AWS_ERRORS as exc:
-                yield self._root_error(exc)
+                yield self._unreadable(self.prefix, exc)
                 return
             if f"{folder}AWSLogs/" not in folders:
                 log.info(
@@ -117,7 +118,7 @@ class S3Reader:
                 )
                 yield Stream(self.prefix)
                 return
-            for other in sorted(set(folders) - {f"{folder}AWSLogs/"}):
+            for other in sorted({*folders, *keys} - {f"{folder}AWSLogs/"}):
                 yield Skip(
                     self.url(other), "outside AWSLogs/: not CloudTrail's layout, not read", error=False
                 )
@@ -187,7 +188,7 @@ class S3Reader:
         try:
             folders, _ = self._children(prefix)
         except aws.AWS_ERRORS as exc:
-            return [Skip(self.url(prefix), f"could not be listed: {aws.explain(exc)}")]
+            return [self._unreadable(prefix, exc)]
         return list(folders)
 
     def _children(self, prefix: str) -> tuple[list[str], list[str]]:
@@ -229,7 +230,7 @@ class S3Reader:
                         fail=_bind(progress.failed, key),
                     )  # fmt: skip
         except aws.AWS_ERRORS as exc:
-            yield Skip(self.url(stream.prefix), f"could not be listed: {aws.explain(exc)}")
+            yield self._unreadable(stream.prefix, exc)
         finally:
             progress.flush()
 
@@ -257,11 +258,13 @@ class S3Reader:
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
-    def _root_error(self, exc: BaseException) -> Skip:
-        """The prefix itself could not be listed; follow mode polls again unless that cannot help."""
-        self._stopped = aws.error_code(exc) in _PERMANENT
-        log.warning("cannot list the prefix", prefix=self.url(self.prefix), error=aws.explain(exc))
-        return Skip(self.url(self.prefix), f"could not be listed: {aws.explain(exc)}", error=True)
+    def _unreadable(self, prefix: str, exc: BaseException) -> Skip:
+        """A prefix could not be listed: say why; follow mode polls again unless that cannot help."""
+        code = aws.error_code(exc)
+        if code in _BUCKET_ERRORS or (code == "AccessDenied" and prefix == self.prefix):
+            self._stopped = True
+        log.warning("cannot list a prefix", prefix=self.url(prefix), error=aws.explain(exc))
+        return Skip(self.url(prefix), f"could not be listed: {aws.explain(exc)}")
 
     def _past_until(self) -> bool:
         return self.scope.until is not None and self.now() > self.scope.until + DELIVERY_LAG

@@ -218,10 +218,11 @@ def test_a_prefix_that_is_not_a_trail_is_listed_whole_and_filtered_by_file_names
     assert reasons == ["CloudTrail digest file (hashes, not events)", "delivered before --since"]
 
 
-def test_a_missing_bucket_is_one_clear_error(s3: Any) -> None:
-    items = list(S3Reader(s3, "no-such-bucket-here", "", follow=True).blobs())
+@pytest.mark.parametrize("prefix", ["", "AWSLogs/111111111111/"])
+def test_a_missing_bucket_is_one_clear_error_and_ends_following(s3: Any, prefix: str) -> None:
+    items = list(S3Reader(s3, "no-such-bucket-here", prefix, follow=True, sleep=Polls()).blobs())
     assert len(items) == 1 and isinstance(items[0], Skip) and items[0].error
-    assert items[0].where == "s3://no-such-bucket-here/"
+    assert items[0].where == f"s3://no-such-bucket-here/{prefix}"
     assert "NoSuchBucket" in items[0].reason and "check the bucket name" in items[0].reason
 
 
