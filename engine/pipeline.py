@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -57,6 +57,17 @@ class ScanStats:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
+class StateStage(Protocol):
+    """What stands between evaluation and findings for stateful rules: the local StatefulStage,
+    the map side of a Spark scan (CandidateSplit), or a parallel worker's capture."""
+
+    def take(self, hits: list[CompiledRule], record: Record) -> list[CompiledRule]: ...
+
+    def save(self) -> None: ...
+
+    def finish(self) -> list[str]: ...
+
+
 class Scanner:
     """Evaluate records against compiled rules and hand each finding to `emit`.
 
@@ -86,13 +97,15 @@ class Scanner:
         self.evidence = evidence
         self.flush = flush
         self.stats = ScanStats()
-        self.state: StatefulStage | CandidateSplit | None
+        self.state: StateStage | None
         if candidates is not None:
             self.state = CandidateSplit.build(rules, candidates)
         else:
-            self.state = StatefulStage.build(rules, self._emit_window, windows, evidence=evidence)
+            self.state = StatefulStage.build(rules, self.emit_finding, windows, evidence=evidence)
 
-    def scan_blobs(self, items: Iterable[Blob | Skip], progress: Callable[[Blob], None] | None = None) -> None:
+    def scan_blobs(
+        self, items: Iterable[Blob | Skip], progress: Callable[[Blob], None] | None = None
+    ) -> None:
         for item in items:
             if isinstance(item, Skip):
                 self.note_skip(item)
@@ -140,7 +153,8 @@ class Scanner:
             self.stats.deliberate_skips[skip.reason] += 1
             log.debug("input passed over", where=skip.where, reason=skip.reason)
 
-    def _emit_window(self, finding: Finding) -> None:
+    def emit_finding(self, finding: Finding) -> None:
+        """Count and emit a finding made outside `scan_record`: a window's, or a worker's."""
         self.stats.findings_by_severity[finding["severity"]] += 1
         self.stats.findings_by_rule[finding["rule_id"]] += 1
         self.emit(finding)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -18,10 +18,12 @@ from engine.cli.loading import load_or_exit
 from engine.cli.options import SEVERITY, rule_options, selection_options
 from engine.cli.summary import print_summary
 from engine.decoding.records import Skip
+from engine.detection.compiled_rule import CompiledRule
 from engine.detection.state.clock import parse_duration
 from engine.detection.state.members import with_members
 from engine.detection.state.settings import DEFAULT_MAX_GROUPS, WindowSettings
 from engine.errors import TrailwardenError, UsageError
+from engine.parallel import default_workers, scan_parallel
 from engine.pipeline import Scanner
 from engine.rules.model import SEVERITY_RANK
 from engine.sources import SourceOptions, open_sources
@@ -100,6 +102,11 @@ def _parse_time(value: str | None) -> datetime | None:
     help="Run the valid rules even when some rule files are invalid (exit 3).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes for local files (default: the number of cores); findings and their order are the same as with 1.",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
@@ -143,6 +150,7 @@ def scan(
     follow: bool,
     poll_seconds: float | None,
     skip_invalid_rules: bool,
+    workers: int | None,
     progress: bool | None,
     lateness: str,
     max_groups: int,
@@ -176,7 +184,7 @@ def scan(
     scanner = Scanner(rules, delivery.submit, evidence=not no_evidence, flush=delivery.flush, windows=windows)
     _sigterm_as_interrupt()
     try:
-        _run(scanner, sources, options, progress)
+        _run(scanner, rules, sources, options, progress, workers or default_workers())
     except KeyboardInterrupt:
         delivery.interrupted = True
         click.echo("interrupted: delivering or spooling what was found so far", err=True)
@@ -206,15 +214,24 @@ def _window_settings(lateness: str, max_groups: int, state_path: str | None) -> 
 
 def _run(
     scanner: Scanner,
+    rules: Sequence[CompiledRule],
     sources: tuple[str, ...],
     options: SourceOptions,
     show_progress: bool | None,
+    workers: int,
 ) -> None:
     items = open_sources(sources, options)
     if show_progress is None:
         show_progress = sys.stderr.isatty()
+
+    def scan_all(progress: Callable[[Blob], None] | None = None) -> None:
+        if workers > 1 and not options.follow:
+            scan_parallel(scanner, rules, items, workers, progress)
+        else:
+            scanner.scan_blobs(items, progress=progress)
+
     if not show_progress:
-        scanner.scan_blobs(items)
+        scan_all()
         return
     console = Console(stderr=True)
     with Progress(
@@ -233,7 +250,7 @@ def _run(
             stats = scanner.stats
             bar.update(task, advance=1, name=blob.name[-60:], events=stats.events, findings=stats.findings)
 
-        scanner.scan_blobs(items, progress=advance)
+        scan_all(advance)
 
 
 def _sigterm_as_interrupt() -> None:

@@ -14,9 +14,11 @@ class Blob:
     `name` is what findings and errors cite (a path, 's3://bucket/key', '-'); `open` returns a fresh
     binary stream positioned at the start, which the caller closes. `ack`, when set, is called once
     every finding of this blob has been delivered or spooled: that is when an SQS message may be
-    deleted or a checkpoint may move past this object."""
+    deleted or a checkpoint may move past this object. `path` is set for a plain local file: a
+    worker process of a parallel scan reopens it from there instead of being sent the bytes."""
 
     name: str
     open: Callable[[], BinaryIO]
     size: int | None = None
     ack: Callable[[], None] | None = None
+    path: str | None = None

@@ -99,7 +99,7 @@ def _blob(path: str, info: os.stat_result) -> Blob | Skip:
     if not os.access(path, os.R_OK):
         return Skip(path, "cannot read: permission denied")
     size = info.st_size if stat.S_ISREG(info.st_mode) else None
-    return Blob(path, partial(_open_file, Path(path)), size)
+    return Blob(path, partial(_open_file, Path(path)), size, path=path)
 
 
 def _open_file(path: Path) -> BinaryIO:

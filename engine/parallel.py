@@ -1,0 +1,218 @@
+"""`scan --workers N`: local files spread over processes, with the same findings, in the same
+order, as one process.
+
+Workers only evaluate. Each returns, per file, an ordered list of what it saw: findings of rules
+that make one per event, and the records that matched stateful rules (dedup, thresholds,
+correlation members). The parent takes results in file order (`Pool.imap`), emits the findings
+and feeds the stateful matches to its own stateful stage — so windows see exactly the sequence a
+one-process scan would, and the output is identical, not merely the same set. Only plain local
+files go to workers (they reopen them by path); stdin, S3, SQS and API blobs are scanned in the
+parent, in their place in the order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from engine.decoding.records import Origin, Record, Skip
+from engine.detection.compiled_rule import CompiledRule
+from engine.pipeline import Finding, Scanner
+from engine.sources.blob import Blob
+
+# What a worker saw in one file, in order: ("finding", finding), ("hits", record, rule ids), or
+# ("tick", eventTime) — a record newer than any before it in the file, which may move the windows'
+# watermark in the parent exactly where it would have moved in one process.
+Action = tuple[str, Any] | tuple[str, Any, list[str]]
+
+
+@dataclass(slots=True)
+class FileResult:
+    """One file's outcome in a worker, merged into the parent's scanner in file order."""
+
+    actions: list[Action] = field(default_factory=list)
+    events: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    deliberate: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    error_samples: dict[str, str] = field(default_factory=dict)
+    suppressed: Counter[str] = field(default_factory=Counter)
+
+
+class _Capture:
+    """Stands where the stateful stage stands in a worker's Scanner: stateful matches (and the
+    times that may move the watermark) are recorded for the parent; the rest go on to make
+    findings in the worker.
+
+    A record older than the newest one before it in the same file cannot move the parent's
+    watermark either (the parent has seen that newer one), so only the file's running maxima
+    need to travel, not every event's time."""
+
+    def __init__(self, routes: Iterable[str], owned: Iterable[str], out: Callable[[Action], None]) -> None:
+        self.routes = frozenset(routes)
+        self.owned = frozenset(owned)
+        self.out = out
+        self.newest = ""
+
+    def take(self, hits: list[CompiledRule], record: Record) -> list[CompiledRule]:
+        raw = record.event.get("eventTime")
+        newer = False
+        if isinstance(raw, str) and raw > self.newest:
+            self.newest, newer = raw, True
+        routed = [rule.id for rule in hits if rule.id in self.routes] if hits else None
+        if routed:
+            self.out(("hits", record, routed))
+            return [rule for rule in hits if rule.id not in self.owned]
+        if newer:
+            self.out(("tick", raw))
+        return hits
+
+    def save(self) -> None:
+        """Windows live in the parent."""
+
+    def finish(self) -> list[str]:
+        return []
+
+
+class _Worker:
+    """The scanner a worker process runs, built once per process from the parent's rules."""
+
+    def __init__(
+        self, rules: Sequence[CompiledRule], evidence: bool, routes: set[str], owned: set[str]
+    ) -> None:
+        self.result = FileResult()
+        self.scanner = Scanner(rules, self._finding, evidence=evidence)
+        self.scanner.state = _Capture(routes, owned, self.result.actions.append)
+
+    def _finding(self, finding: Finding) -> None:
+        self.result.actions.append(("finding", finding))
+
+    def scan(self, path: str, size: int | None) -> FileResult:
+        result = self.result = FileResult()
+        assert isinstance(self.scanner.state, _Capture)
+        self.scanner.state.out = result.actions.append
+        self.scanner.state.newest = ""
+        evaluator = self.scanner.evaluator
+        stats = self.scanner.stats
+        errors_before, suppressed_before = Counter(evaluator.errors), Counter(evaluator.suppressed)
+        events_before, skipped_before = stats.events, len(stats.skipped)
+        deliberate_before = Counter(stats.deliberate_skips)
+        self.scanner.scan_blob(Blob(path, partial(_open, path), size, path=path))
+        result.events = stats.events - events_before
+        result.skipped = stats.skipped[skipped_before:]
+        result.deliberate = stats.deliberate_skips - deliberate_before
+        result.errors = evaluator.errors - errors_before
+        result.suppressed = evaluator.suppressed - suppressed_before
+        result.error_samples = {rule: evaluator.error_samples[rule] for rule in result.errors}
+        return result
+
+
+_NOWHERE = Origin("", 0)  # a tick carries only a time; it never becomes evidence
+
+# The rules reach workers by fork (compiled code does not pickle); this is set only in the parent
+# just before the pool forks, and read only by the forked children.
+_FORK_ARGS: tuple[Sequence[CompiledRule], bool, set[str], set[str]] | None = None
+_WORKER: _Worker | None = None
+
+
+def _open(path: str) -> BinaryIO:
+    return Path(path).open("rb")
+
+
+def _init_worker() -> None:
+    global _WORKER
+    # The parent owns interruption: it is told of Ctrl-C/SIGTERM and ends the pool itself (with
+    # SIGTERM, which must simply end a worker, not run the parent's handler it inherited).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    assert _FORK_ARGS is not None
+    _WORKER = _Worker(*_FORK_ARGS)
+
+
+def _scan_file(job: tuple[str, int | None] | None) -> FileResult | None:
+    if job is None:
+        return None  # a blob the parent scans itself, in its place
+    assert _WORKER is not None
+    return _WORKER.scan(*job)
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def scan_parallel(
+    scanner: Scanner,
+    rules: Sequence[CompiledRule],
+    items: Iterable[Blob | Skip],
+    workers: int,
+    progress: Callable[[Blob], None] | None = None,
+) -> None:
+    """Scan `items` with `workers` processes, merging into `scanner` (the parent's) in order."""
+    global _FORK_ARGS
+    stage = scanner.state
+    routes = set(getattr(stage, "routes", ()))
+    owned = set(getattr(stage, "owned", ()))
+    _FORK_ARGS = (rules, scanner.evidence, routes, owned)
+    pending: deque[Blob | Skip] = deque()
+    by_id = {rule.id: rule for rule in rules}
+    context = multiprocessing.get_context("fork")
+    try:
+        with context.Pool(workers, initializer=_init_worker) as pool:
+            for result in pool.imap(_scan_file, _jobs(items, pending), chunksize=1):
+                item = pending.popleft()
+                if isinstance(item, Skip):
+                    scanner.note_skip(item)
+                    continue
+                if result is None:
+                    scanner.scan_blob(item)
+                else:
+                    _merge(scanner, by_id, item, result)
+                if progress is not None:
+                    progress(item)
+    finally:
+        _FORK_ARGS = None
+
+
+def _jobs(
+    items: Iterable[Blob | Skip], pending: deque[Blob | Skip]
+) -> Iterator[tuple[str, int | None] | None]:
+    """Feed the pool (from its feeder thread): a local file goes to a worker by path; anything
+    else — a skip, a blob that is not a plain file — keeps its place for the parent to handle."""
+    for item in items:
+        pending.append(item)
+        if isinstance(item, Blob) and item.path is not None and item.ack is None:
+            yield (item.path, item.size)
+        else:
+            yield None
+
+
+def _merge(scanner: Scanner, by_id: dict[str, CompiledRule], blob: Blob, result: FileResult) -> None:
+    stats = scanner.stats
+    stats.files += 1
+    stats.bytes += blob.size or 0
+    stats.events += result.events
+    stats.skipped.extend(result.skipped)
+    stats.deliberate_skips.update(result.deliberate)
+    evaluator = scanner.evaluator
+    evaluator.errors.update(result.errors)
+    evaluator.suppressed.update(result.suppressed)
+    for rule_id, sample in result.error_samples.items():
+        evaluator.error_samples.setdefault(rule_id, sample)
+    state = scanner.state
+    for action in result.actions:
+        kind = action[0]
+        if kind == "finding":
+            scanner.emit_finding(action[1])
+        elif state is None:
+            continue
+        elif kind == "tick":
+            state.take([], Record({"eventTime": action[1]}, _NOWHERE))
+        else:
+            state.take([by_id[i] for i in action[2]], action[1])  # type: ignore[misc]
