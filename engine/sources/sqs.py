@@ -9,6 +9,7 @@ logged with the message's receive count."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,12 @@ log = structlog.get_logger("trailwarden.sqs")
 FOLLOW_WAIT_SECONDS = 20  # the longest long poll SQS allows
 DRAIN_WAIT_SECONDS = 2  # without --follow: how long an empty receive waits before the queue counts as empty
 BATCH = 10
+RETRY_SECONDS = 10.0  # with --follow: pause before receiving again after an error
+# Receive errors another try will not cure.
+_FATAL = frozenset(
+    {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "AccessDenied", "AccessDeniedException",
+     "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch", "NoCredentialsError"}
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -43,6 +50,7 @@ class SQSReader:
     scope: Scope = field(default_factory=Scope)
     follow: bool = False
     wait_seconds: int | None = None
+    sleep: Callable[[float], None] = time.sleep
     _receipts: dict[str, str] = field(default_factory=dict)  # message id → latest receipt handle
     _failed: set[str] = field(default_factory=set)  # message ids left on the queue during this run
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,8 +73,13 @@ class SQSReader:
             try:
                 messages = self._receive(wait)
             except aws.AWS_ERRORS as exc:
+                log.warning("could not receive messages", queue=self.name, error=aws.explain(exc))
                 yield Skip(self.name, f"could not receive messages: {aws.explain(exc)}")
-                return
+                if not self.follow or aws.error_code(exc) in _FATAL:
+                    return
+                yield FLUSH
+                self.sleep(RETRY_SECONDS)
+                continue
             full = len(messages) == BATCH
             if not self.follow:
                 # Without --follow a message that failed once this run is not tried again (with a

@@ -207,6 +207,17 @@ def test_follow_keeps_long_polling_for_new_notifications(clients: dict[str, Any]
     assert waiting(sqs, url) == (0, 0)
 
 
+def test_following_a_queue_that_is_gone_ends_with_one_clear_error(clients: dict[str, Any]) -> None:
+    sqs = clients["sqs"]
+    url, _ = new_queue(sqs)
+    sqs.delete_queue(QueueUrl=url)
+    slept: list[float] = []
+    items = list(SQSReader(sqs, clients["s3"], url, follow=True, wait_seconds=1, sleep=slept.append).blobs())
+    assert len(items) == 1 and isinstance(items[0], Skip) and items[0].error
+    assert "could not receive messages" in items[0].reason and "queue does not exist" in items[0].reason
+    assert slept == []
+
+
 def test_the_registered_opener_takes_a_queue_name_or_url(clients: dict[str, Any], aws_env: str) -> None:
     sqs = clients["sqs"]
     url, _ = new_queue(sqs)
