@@ -40,6 +40,11 @@ ATTRIBUTE_KEYS = (
     "ResourceType", "ResourceName", "EventSource", "AccessKeyId",
 )  # fmt: skip
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+# Errors another poll will not cure: following ends.
+_FATAL = frozenset(
+    {"AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId", "NoCredentialsError",
+     "InvalidLookupAttributesException", "InvalidTimeRangeException"}
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -72,9 +77,11 @@ class LookupReader:
         while True:
             end = min(self.now(), self.until) if self.until else self.now()
             if end > start:
-                failed = yield from self._window(start, end, progress)
-                if not failed:
+                error = yield from self._window(start, end, progress)
+                if error is None:
                     start = end - OVERLAP if self.follow else end
+                elif error in _FATAL:
+                    return  # no later poll will be allowed in
             if not self.follow or (self.until is not None and end >= self.until):
                 return
             self.sleep(self.poll_seconds)
@@ -88,9 +95,9 @@ class LookupReader:
 
     def _window(
         self, start: datetime, end: datetime, progress: StreamProgress
-    ) -> Generator[Blob | Skip, None, bool]:
-        """The pages of [start, end), newest first as the API gives them; returns True on failure
-        (the window is withdrawn: the next poll, or the next run, asks for it again)."""
+    ) -> Generator[Blob | Skip, None, str | None]:
+        """The pages of [start, end), newest first as the API gives them; on failure returns the
+        error's code (the window is withdrawn: the next poll, or the next run, asks for it again)."""
         item = f"{end:{_STAMP}}"
         progress.handed_out(item)
         group = AckGroup(on_complete=lambda: progress.acked(item))
@@ -108,7 +115,7 @@ class LookupReader:
                 group.fail()
                 progress.withdraw(item)
                 yield Skip(where, exc.message)
-                return True
+                return aws.error_code(exc.__cause__) if exc.__cause__ else "Throttling"
             events = self._new_events(response.get("Events", []), start)
             token = response.get("NextToken")
             ack = group.part() if events else None
@@ -118,7 +125,7 @@ class LookupReader:
                 page_no += 1
                 yield payload_blob(f"{where} page {page_no}", _page_bytes(events), ack)
             if not token:
-                return False
+                return None
             kwargs["NextToken"] = token
 
     def _call(self, kwargs: dict[str, Any]) -> dict[str, Any]:

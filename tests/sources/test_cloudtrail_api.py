@@ -128,13 +128,16 @@ def test_throttling_is_backed_off_and_the_same_page_asked_again(client: tuple[An
     assert len(clock.sleeps) == 2 and 0.5 <= clock.sleeps[0] <= 1.0 and 1.0 <= clock.sleeps[1] <= 2.0
 
 
-def test_an_api_error_is_a_skip_and_the_checkpoint_does_not_move(
+def test_a_denied_call_is_a_skip_ends_following_and_keeps_the_checkpoint(
     client: tuple[Any, Stubber], tmp_path: Path
 ) -> None:
     ct, stub = client
     stub.add_client_error("lookup_events", "AccessDeniedException", "not authorized", 400)
     checkpoints = Checkpoints(StateDB(tmp_path / "s.db"))
-    items = list(reader(ct, Clock(), since=NOW - timedelta(hours=1), checkpoints=checkpoints).blobs())
+    clock = Clock()
+    follow = reader(ct, clock, since=NOW - timedelta(hours=1), checkpoints=checkpoints, follow=True)
+    items = list(follow.blobs())  # denied: following ends, no poll
+    assert clock.sleeps == []
     assert len(items) == 1 and isinstance(items[0], Skip) and items[0].error
     assert "AccessDeniedException: not authorized" in items[0].reason
     assert checkpoints.position("cloudtrail-api://eu-west-1") is None
