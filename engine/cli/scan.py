@@ -3,6 +3,7 @@ pipeline, print the summary, exit with the code DESIGN.md fixes (0, 1, 2 or 3)."
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from engine.decoding.records import Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.state.clock import parse_duration
 from engine.detection.state.members import with_members
-from engine.detection.state.settings import DEFAULT_MAX_GROUPS, WindowSettings
+from engine.detection.state.settings import DEFAULT_LATENESS, DEFAULT_MAX_GROUPS, WindowSettings
 from engine.errors import TrailwardenError, UsageError
 from engine.parallel import default_workers, scan_parallel
 from engine.pipeline import Scanner
@@ -114,10 +115,9 @@ def _parse_time(value: str | None) -> datetime | None:
 # Stateful rules (dedup, thresholds, correlations): how late an event may come, how many groups stay open.
 @click.option(
     "--lateness",
-    default="15m",
-    show_default=True,
     help="Stateful rules: how far behind the newest event (in event time) an event may arrive and still "
-    "count (30s, 15m, 1h); later ones are dropped and counted in the summary.",
+    "count (30s, 15m, 1h, 2d); later ones are dropped and counted in the summary. Default: 15m with "
+    "--follow or --state; otherwise the scan waits for the end of its input, so file order never matters.",
 )
 @click.option(
     "--max-groups",
@@ -152,7 +152,7 @@ def scan(
     skip_invalid_rules: bool,
     workers: int | None,
     progress: bool | None,
-    lateness: str,
+    lateness: str | None,
     max_groups: int,
 ) -> None:
     """Scan CloudTrail SOURCES (files, folders, '-', s3://bucket/prefix, sqs://queue, cloudtrail-api://region)."""
@@ -160,7 +160,7 @@ def scan(
         raise click.UsageError("give at least one SOURCE (a file, a folder, '-' for stdin, or s3://…)")
     ruleset = load_or_exit(rule_paths, no_bundled, allow_errors=skip_invalid_rules)
     rules = with_members(ruleset.selected(select, exclude, min_severity), ruleset.rules)
-    windows = _window_settings(lateness, max_groups, state_path)
+    windows = _window_settings(lateness, max_groups, state_path, follow)
     if not rules:
         click.echo("no rule is left to run after --select/--exclude/--min-severity", err=True)
         raise SystemExit(2)
@@ -204,11 +204,19 @@ def scan(
     raise SystemExit(_exit_code(stats.findings_by_severity, fail_on, stats.skipped, report, ruleset.errors))
 
 
-def _window_settings(lateness: str, max_groups: int, state_path: str | None) -> WindowSettings:
-    try:
-        seconds = parse_duration(lateness)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--lateness") from exc
+def _window_settings(
+    lateness: str | None, max_groups: int, state_path: str | None, follow: bool
+) -> WindowSettings:
+    """A one-off scan knows where its input ends, so by default it waits for that end (an export
+    read folder by folder is region after region, hours apart); a stream, or a scan whose windows
+    outlive it, needs a bound on how long to wait."""
+    if lateness is None:
+        seconds = DEFAULT_LATENESS if follow or state_path else math.inf
+    else:
+        try:
+            seconds = parse_duration(lateness)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--lateness") from exc
     return WindowSettings(lateness=seconds, max_groups=max_groups, state_path=state_path)
 
 

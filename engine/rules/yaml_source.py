@@ -48,6 +48,7 @@ class _Builder:
         self.file = file
         self.nodes = 0
         self.scalars = yaml.constructor.SafeConstructor()
+        self.written: dict[int, int] = {}  # id of a mapping node -> pairs written in it (not merged)
 
     def build(self, node: yaml.Node, path: PathKey, positions: dict[PathKey, tuple[int, int]]) -> Any:
         self.nodes += 1
@@ -65,14 +66,22 @@ class _Builder:
     def _mapping(
         self, node: yaml.MappingNode, path: PathKey, positions: dict[PathKey, tuple[int, int]]
     ) -> dict[str, Any]:
+        # An alias builds its node again, already flattened: count the written pairs on first sight.
+        written = self.written.setdefault(
+            id(node), sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+        )
         self.scalars.flatten_mapping(node)  # resolves YAML merge keys (<<) the way safe_load does
+        merged = len(node.value) - written  # flatten_mapping puts the merged pairs first
         out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        own: set[str] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.scalars.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 key = str(key)
-            if key in out:
-                raise self._error(key_node, f"duplicate key {key!r}", "each key may appear once")
+            if index >= merged:  # a key written here may override a merged one, but not itself
+                if key in own:
+                    raise self._error(key_node, f"duplicate key {key!r}", "each key may appear once")
+                own.add(key)
             out[key] = self.build(value_node, (*path, key), positions)
         return out
 

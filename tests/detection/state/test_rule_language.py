@@ -192,3 +192,37 @@ def test_a_wrong_finding_count_fails_with_what_was_made(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "FAIL" in result.output and "burst: three in a minute" in result.output
     assert "made 1 finding(s) where the test expects 2" in result.output
+
+
+MERGED = """
+id: merged
+title: M
+description: rule whose test events share fields through a YAML merge key.
+severity: low
+match: {eventSource: eks.amazonaws.com}
+condition: "errorCode == 'AccessDenied'"
+threshold: {count: 2, window: 1m}
+tests:
+  - name: two refusals, the second written as the first with a later time
+    expect: match
+    findings: 1
+    events:
+      - &first {eventSource: eks.amazonaws.com, errorCode: AccessDenied, eventTime: "2026-11-20T10:00:00Z", eventID: a}
+      - {<<: *first, eventTime: "2026-11-20T10:00:30Z", eventID: b}
+  - name: the twin, reusing the second through an alias of an alias
+    expect: no-match
+    events:
+      - &later {<<: *first, eventTime: "2026-11-20T10:05:00Z", eventID: c}
+      - {<<: *later, eventTime: "2026-11-20T10:07:00Z", eventID: d}
+"""
+
+
+def test_yaml_merge_keys_may_override_fields_of_an_anchored_event(tmp_path: Path) -> None:
+    """Stateful tests write sequences as `{<<: *first, eventTime: …}`: overriding a merged key is
+    fine (even when the merged node is reused), writing the same key twice is still an error."""
+    path = write_rules(tmp_path, "rules/r.yml", MERGED)
+    result = CliRunner().invoke(cli, ["test", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 passed, 0 failed" in result.output
+    twice = MERGED.replace("eventID: b}", "eventID: b, eventID: x}")
+    assert any("duplicate key 'eventID'" in e for e in _errors(tmp_path, twice))
