@@ -30,7 +30,7 @@ class DecodeLimits:
     max_depth: int = 250
     max_document_bytes: int = 256 * MIB
     max_record_skips: int = 100
-    read_chunk_bytes: int = MIB
+    read_chunk_bytes: int = 16 * MIB
     inflate_step_bytes: int = 16 * MIB
 
 
