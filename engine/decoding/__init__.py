@@ -11,7 +11,6 @@ record), and the records around a damaged part still come out."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 
 import structlog
@@ -25,6 +24,7 @@ from engine.decoding.records import Origin, Record, Skip
 from engine.decoding.shapes import digest
 from engine.errors import TrailwardenError
 from engine.sources.blob import Blob
+from engine.sources.payload import payload_blob
 
 __all__ = ["DEFAULT_LIMITS", "DecodeLimits", "Origin", "Record", "Skip", "decode_blob", "decode_bytes"]
 
@@ -56,5 +56,4 @@ def decode_blob(blob: Blob, limits: DecodeLimits = DEFAULT_LIMITS) -> Iterator[R
 
 def decode_bytes(data: bytes, source: str, limits: DecodeLimits = DEFAULT_LIMITS) -> Iterator[Record | Skip]:
     """The same for a payload already in memory (an SQS body, a Lambda event, a file read whole)."""
-    blob = Blob(source, lambda: io.BytesIO(data), len(data))
-    return decode_blob(blob, limits)
+    return decode_blob(payload_blob(source, data), limits)
