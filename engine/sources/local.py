@@ -1,19 +1,26 @@
 """Local inputs: a file, a folder walked recursively, or '-' for standard input.
 
 A folder is read in a stable order — names sorted at each level, depth first — so two scans of the
-same export meet events in the same order (and an S3-layout export, `…/YYYY/MM/DD/…`, in time
-order per region). Symbolic links are followed, but a directory reached twice (a link loop, or two
+same export meet events in the same order. The CloudTrail region folders of an S3-layout export
+(`AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/…`) are the exception: their files are
+merged across accounts and regions in delivery-time order (the time in each file name), after
+the rest of the folder. Name order would read all of one region's days before the next region's
+first, and windows on event time (dedup, thresholds, correlations) would see a second region's
+events days late. Each region folder is already in time order by name, so a k-way merge keeps
+memory at one day's listing per region. Symbolic links are followed, but a directory reached twice (a link loop, or two
 links to one place) is read once. Hidden entries (`.DS_Store`, `.git/`) and sockets or devices
 inside a folder are passed over with a note; a path given by name is read whatever it is, so
 `trailwarden scan <(zcat old.json.gz)` works."""
 
 from __future__ import annotations
 
+import heapq
 import io
 import os
 import stat
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
@@ -21,9 +28,11 @@ from typing import BinaryIO
 from engine.decoding.records import Skip
 from engine.sources import SourceOptions, register_source
 from engine.sources.blob import Blob
+from engine.sources.trail_keys import parse_key, parse_layout
 
 STDIN = "-"
 _SCHEME = "file://"
+_UNTIMED = datetime.min.replace(tzinfo=UTC)  # files whose names carry no time go first, by name
 
 
 @register_source("file")
@@ -45,8 +54,31 @@ def open_local(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
 
 
 def _walk(root: str, info: os.stat_result) -> Iterator[Blob | Skip]:
-    """Depth first, sorted by name, without recursion (an export can be deep) and without loops."""
+    """The folder in name order, with its CloudTrail region folders merged by delivery time last."""
     seen = {(info.st_dev, info.st_ino)}
+    regions: list[str] = []
+    yield from _walk_tree(root, seen, regions)
+    streams = [_timed(_walk_tree(folder, seen, None)) for folder in regions]
+    for _, _, item in heapq.merge(*streams, key=lambda timed: (timed[0], timed[1])):
+        yield item
+
+
+def _timed(items: Iterator[Blob | Skip]) -> Iterator[tuple[datetime, str, Blob | Skip]]:
+    for item in items:
+        name = item.name if isinstance(item, Blob) else item.where
+        trail_file = parse_key(name)
+        yield (trail_file.delivered if trail_file else _UNTIMED), name, item
+
+
+def _is_region_folder(path: str) -> bool:
+    """`…/AWSLogs/[o-org/]<account>/CloudTrail[-Insight|-Digest]/<region>`."""
+    layout = parse_layout(Path(path).as_posix() + "/")
+    return layout is not None and layout.region is not None and not layout.date
+
+
+def _walk_tree(root: str, seen: set[tuple[int, int]], regions: list[str] | None) -> Iterator[Blob | Skip]:
+    """Depth first, sorted by name, without recursion (an export can be deep) and without loops.
+    With `regions`, CloudTrail region folders are set aside there instead of being entered."""
     pending: list[Iterator[os.DirEntry[str]]] = []
     listing = _listing(root)
     if isinstance(listing, Skip):
@@ -74,6 +106,9 @@ def _walk(root: str, info: os.stat_result) -> Iterator[Blob | Skip]:
                 )
                 continue
             seen.add(key)
+            if regions is not None and _is_region_folder(entry.path):
+                regions.append(entry.path)
+                continue
             listing = _listing(entry.path)
             if isinstance(listing, Skip):
                 yield listing

@@ -205,3 +205,23 @@ def test_stdin_json_lines_are_decoded_as_they_arrive() -> None:
         proc.stdin.close()
         proc.wait(timeout=60)
     assert proc.returncode == 0
+
+
+def test_trail_region_folders_are_merged_in_delivery_time_order(tmp_path: Path) -> None:
+    """Across accounts and regions, CloudTrail files come in the order their names' times say;
+    other files of the folder come first, in name order."""
+    from engine.sources import SourceOptions, open_source
+
+    names = {
+        "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/04/111122223333_CloudTrail_eu-west-1_20261104T0100Z_a.json.gz": 3,
+        "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/03/111122223333_CloudTrail_us-east-1_20261103T2300Z_b.json.gz": 1,
+        "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/04/111122223333_CloudTrail_us-east-1_20261104T0005Z_c.json.gz": 2,
+        "AWSLogs/o-abcdefghij/444455556666/CloudTrail/us-east-1/2026/11/04/444455556666_CloudTrail_us-east-1_20261104T0200Z_d.json.gz": 4,
+        "notes/readme.json": 0,
+    }
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"{}")
+    seen = [item.name for item in open_source(str(tmp_path), SourceOptions())]
+    expected = sorted(names, key=names.__getitem__)
+    assert [Path(name).relative_to(tmp_path).as_posix() for name in seen] == expected
