@@ -7,6 +7,7 @@ import click
 from engine.cli.flush_command import flush
 from engine.cli.rule_commands import explain, rules_group, test_rules, validate
 from engine.cli.scan import scan
+from engine.cli.spark_command import spark_scan
 from engine.log import LEVELS, configure_logging
 from engine.sinks.redact import redact_processor
 
@@ -29,6 +30,7 @@ def cli(log_level: str, log_json: bool | None) -> None:
 
 
 cli.add_command(scan)
+cli.add_command(spark_scan)
 cli.add_command(validate)
 cli.add_command(test_rules)
 cli.add_command(rules_group)

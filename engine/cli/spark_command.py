@@ -1,0 +1,185 @@
+"""`trailwarden spark-scan`: the scan as an Apache Spark job (engine.spark). The same rule and
+input options as `scan`, the same summary and exit codes; findings go to a folder or S3 prefix as
+one part per task, with `_summary.json` beside them."""
+
+from __future__ import annotations
+
+import click
+
+from engine.cli.loading import load_or_exit
+from engine.cli.options import SEVERITY, rule_options, selection_options
+from engine.cli.scan import _parse_time
+from engine.cli.summary import print_summary
+from engine.detection.state.members import with_members
+from engine.detection.state.settings import DEFAULT_MAX_GROUPS
+from engine.errors import TrailwardenError
+from engine.formats import get_format
+from engine.rules.model import SEVERITY_RANK
+from engine.sources import SourceOptions
+from engine.spark.config import JobConfig
+from engine.spark.job import run_scan
+from engine.spark.output import SUMMARY, Destination
+from engine.spark.report import JobSummary
+from engine.spark.rules import plan_rules
+from engine.spark.session import parse_conf, spark_session
+
+
+@click.command("spark-scan")
+@click.argument("sources", nargs=-1)
+@rule_options
+@selection_options
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    help="Folder or s3://bucket/prefix for the findings (one part per task) and _summary.json.",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Replace the parts and summary of an earlier run at --output."
+)
+@click.option("--format", "format_name", default="native", show_default=True, help="Finding format.")
+@click.option("--fail-on", type=SEVERITY, help="Exit 1 when a finding of this severity or above is made.")
+@click.option("--no-evidence", is_flag=True, help="Leave the CloudTrail record out of findings.")
+@click.option("--since", help="Only S3 keys delivered from this time on (as `scan` prunes them).")
+@click.option("--until", help="Only S3 keys delivered before this time (plus CloudTrail's delivery lag).")
+@click.option("--accounts", help="Comma-separated account ids (S3 sources prune by them).")
+@click.option("--regions", help="Comma-separated regions (S3 sources prune by them).")
+@click.option("--profile", help="AWS profile (on the driver, and on executors if they have it).")
+@click.option("--region", help="AWS region for the S3 clients.")
+@click.option(
+    "--skip-invalid-rules",
+    is_flag=True,
+    help="Run the valid rules even when some rule files are invalid (exit 3).",
+)
+@click.option(
+    "--max-groups",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_GROUPS,
+    show_default=True,
+    help="Stateful rules: open groups per rule in each window task before the least recently active is evicted.",
+)
+@click.option("--master", help="Spark master URL (default: spark-submit's, else local[2]).")
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    help="Scan tasks (files are grouped by size; default: two per core, more for large input).",
+)
+@click.option("--conf", "conf", multiple=True, help="A Spark setting, key=value; repeatable.")
+def spark_scan(
+    sources: tuple[str, ...],
+    rule_paths: tuple[str, ...],
+    no_bundled: bool,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    min_severity: str | None,
+    output: str,
+    overwrite: bool,
+    format_name: str,
+    fail_on: str | None,
+    no_evidence: bool,
+    since: str | None,
+    until: str | None,
+    accounts: str | None,
+    regions: str | None,
+    profile: str | None,
+    region: str | None,
+    skip_invalid_rules: bool,
+    max_groups: int,
+    master: str | None,
+    partitions: int | None,
+    conf: tuple[str, ...],
+) -> None:
+    """Scan CloudTrail SOURCES (local files or folders, s3://bucket/prefix) as a Spark job."""
+    if not sources:
+        raise click.UsageError("give at least one SOURCE (a file, a folder, or s3://bucket/prefix)")
+    ruleset = load_or_exit(rule_paths, no_bundled, allow_errors=skip_invalid_rules)
+    rules = with_members(ruleset.selected(select, exclude, min_severity), ruleset.rules)
+    if not rules:
+        click.echo("no rule is left to run after --select/--exclude/--min-severity", err=True)
+        raise SystemExit(2)
+    options = SourceOptions(
+        since=_parse_time(since),
+        until=_parse_time(until),
+        accounts=_split(accounts),
+        regions=_split(regions),
+        profile=profile,
+        region=region,
+    )
+    root = click.get_current_context().find_root().params
+    config = JobConfig(
+        rules=plan_rules(
+            rule_paths, bundled=not no_bundled, select=select, exclude=exclude, min_severity=min_severity
+        ),
+        output=output,
+        format_name=format_name,
+        evidence=not no_evidence,
+        max_groups=max_groups,
+        profile=profile,
+        region=region,
+        log_level=str(root.get("log_level") or "warning"),
+        log_json=root.get("log_json"),
+    )
+    summary = _run(config, sources, options, master, partitions, conf, overwrite)
+    destination = Destination.parse(output)
+    print_summary(
+        summary.stats,
+        rule_errors=summary.rule_errors,
+        error_samples=summary.error_samples,
+        rules_run=len(rules),
+        delivery=[
+            f"Spark: {summary.scan_tasks} scan task(s), {summary.window_tasks} window task(s); "
+            f"{summary.written:,} finding(s) written to {len(summary.parts)} part(s) in {destination.url}, "
+            f"summary in {destination.child(SUMMARY)}."
+        ],
+    )
+    raise SystemExit(_exit_code(summary, fail_on, bool(ruleset.errors)))
+
+
+def _run(
+    config: JobConfig,
+    sources: tuple[str, ...],
+    options: SourceOptions,
+    master: str | None,
+    partitions: int | None,
+    conf: tuple[str, ...],
+    overwrite: bool,
+) -> JobSummary:
+    try:
+        get_format(config.format_name)  # an unknown format fails before Spark starts
+        Destination.parse(config.output)
+        session, created = spark_session(master, parse_conf(conf))
+    except TrailwardenError as exc:
+        click.echo(f"trailwarden: {exc}", err=True)
+        raise SystemExit(2) from exc
+    try:
+        return run_scan(session, sources, options, config, partitions=partitions, overwrite=overwrite)
+    except TrailwardenError as exc:
+        click.echo(f"trailwarden: {exc}", err=True)
+        raise SystemExit(exc.exit_code) from exc
+    except Exception as exc:  # a failed Spark job (Py4JJavaError): its first line says why
+        click.echo(f"trailwarden: the Spark job failed: {_first_line(exc)}", err=True)
+        raise SystemExit(3) from exc
+    finally:
+        if created:
+            session.stop()
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _exit_code(summary: JobSummary, fail_on: str | None, rule_errors: bool) -> int:
+    """As `scan`: 1 at --fail-on; else 3 when input was unread, a finding unwritten or a rule file
+    invalid; else 0."""
+    if fail_on is not None:
+        floor = SEVERITY_RANK[fail_on]
+        if any(n and SEVERITY_RANK[sev] >= floor for sev, n in summary.stats.findings_by_severity.items()):
+            return 1
+    if summary.incomplete or rule_errors:
+        return 3
+    return 0
