@@ -33,16 +33,23 @@ class ParsedRules:
 
 
 def rule_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str] | RuleError]:
-    """Each YAML file named, or found under a named folder (recursively, sorted), with its display name."""
+    """Each YAML file named, or found under a named folder (recursively, sorted), with its display
+    name — once, however often it is named (`validate rules/` also names the bundled packs)."""
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file()):
-                yield found, _display(found)
+            found = sorted(p for p in path.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
         elif path.is_file():
-            yield path, _display(path)
+            found = [path]
         else:
             yield RuleError("no such rule file or folder", Location(str(raw)), "check the --rules path")
+            continue
+        for file in found:
+            real = file.resolve()
+            if real not in seen:
+                seen.add(real)
+                yield file, _display(file)
 
 
 def _display(path: Path) -> str:

@@ -16,6 +16,9 @@ import yaml
 
 from engine.errors import Location, RuleError
 
+# libyaml's parser when pyyaml was built with it: ten times faster on a rule pack, same marks.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 64
@@ -113,7 +116,7 @@ def read_documents(path: Path, display: str | None = None) -> Iterator[Document]
 def parse_documents(text: str, name: str) -> Iterator[Document]:
     builder = _Builder(name)
     try:
-        for index, node in enumerate(yaml.compose_all(text, Loader=yaml.SafeLoader)):
+        for index, node in enumerate(yaml.compose_all(text, Loader=_LOADER)):
             if node is None:
                 continue
             positions: dict[PathKey, tuple[int, int]] = {}

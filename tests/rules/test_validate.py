@@ -194,3 +194,10 @@ def test_bad_literal_regex_and_cidr_are_load_time_errors(tmp_path: Path) -> None
     assert any("literals.yml:11:12" in e and "cidr_match()" in e and "300.1.2.0/24" in e for e in errors), (
         errors
     )
+
+
+def test_a_file_named_twice_is_loaded_once(tmp_path: Path) -> None:
+    """`validate rules/` names the bundled packs a second time: no duplicate-id errors for that."""
+    write_rules(tmp_path, "pack/a.yml", GOOD)
+    ruleset = load_ruleset([tmp_path / "pack", tmp_path / "pack" / "a.yml", tmp_path], bundled=False)
+    assert ruleset.ok and [r.id for r in ruleset.rules] == ["good-rule"]
