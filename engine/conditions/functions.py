@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jmespath
+import orjson
 import re2
 from jmespath import exceptions, lexer, parser
 from jmespath.functions import Functions, signature
@@ -258,6 +259,15 @@ class TrailwardenFunctions(Functions):
     @signature({"types": ["string"]})
     def _func_upper(self, string: str) -> str:
         return string.upper()
+
+    @signature({"types": ["string"]})
+    def _func_json_parse(self, text: str) -> Any:
+        # CloudTrail keeps IAM policy, trust and resource-policy documents as JSON text; parsing
+        # them lets a condition read their statements. Text that is not JSON gives null.
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
 
     @signature({"types": ["string"]})
     def _func_arn_partition(self, arn: str) -> str | None:

@@ -320,3 +320,21 @@ def test_unknown_functions_names_each_call_with_its_offset(
     assert unknown_functions(expression) == expected
     for name, offset in expected:
         assert expression[offset:].startswith(name)
+
+
+def test_json_parse_reads_policy_documents_in_conditions() -> None:
+    """json_parse turns CloudTrail's policy text into data a condition can query; bad text is null."""
+    import jmespath
+
+    from engine.conditions import OPTIONS, compile_expression
+
+    event = {
+        "requestParameters": {
+            "policyDocument": '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+            "broken": "{not json",
+        }
+    }
+    admin = "json_parse(requestParameters.policyDocument).Statement[?Effect == 'Allow' && Action == '*'] | length(@) > `0`"
+    for expression, expected in ((admin, True), ("json_parse(requestParameters.broken)", None)):
+        assert jmespath.search(expression, event, options=OPTIONS) == expected
+        assert compile_expression(expression).search(event) == expected
