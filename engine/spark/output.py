@@ -157,8 +157,11 @@ class PartWriter:
             )
             log.warning("finding not written", finding_id=finding.get("finding_id"), reason=str(exc))
             return
-        handle = self._handle or self._start()
-        handle.write(line if line.endswith(b"\n") else line + b"\n")
+        try:
+            handle = self._handle or self._start()
+            handle.write(line if line.endswith(b"\n") else line + b"\n")
+        except OSError as exc:
+            raise SinkError(f"{self.name}: could not be written: {exc.strerror or exc}") from exc
         self.written += 1
 
     def _start(self) -> IO[bytes]:

@@ -23,6 +23,7 @@ import structlog
 
 from engine.decoding.records import Skip
 from engine.detection.state.candidates import Candidate, CandidateReplay, CandidateSplit
+from engine.errors import SinkError
 from engine.log import configure_logging
 from engine.pipeline import Scanner
 from engine.sources import SourceOptions, aws
@@ -102,9 +103,12 @@ def scan_task(config: JobConfig, index: int, partition: Iterable[list[InputFile]
 
 def _scan_one(scanner: Scanner, blob: Blob) -> None:
     """Decoding turns bad content into Skips itself; anything else that escapes is this file's
-    failure alone: reported with the file's name, and the task goes on with the next file."""
+    failure alone: reported with the file's name, and the task goes on with the next file —
+    unless the part itself cannot be written, which no other file would fix."""
     try:
         scanner.scan_blob(blob)
+    except SinkError:
+        raise  # the part cannot be written: the task fails and Spark runs it again
     except Exception as exc:
         log.error("file failed", file=blob.name, error=f"{type(exc).__name__}: {exc}")
         scanner.note_skip(Skip(blob.name, f"failed while scanning: {type(exc).__name__}: {exc}"))

@@ -25,7 +25,9 @@ def _missing() -> str | None:
     except ImportError:
         return "pyspark is not installed (pip install -e '.[dev]' or '.[spark]')"
     java_home = os.environ.get("JAVA_HOME")
-    if shutil.which("java") is None and not (java_home and os.path.exists(os.path.join(java_home, "bin", "java"))):
+    if shutil.which("java") is None and not (
+        java_home and os.path.exists(os.path.join(java_home, "bin", "java"))
+    ):
         return "Java (17) is not on the PATH and JAVA_HOME is not set: Spark cannot start"
     return None
 

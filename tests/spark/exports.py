@@ -1,5 +1,5 @@
 """A generated multi-file trail export with stateful scenarios, for the identity tests: two
-accounts × two regions of EKS traffic over two hours (threshold bursts, a noisy deduplicated rule,
+accounts by two regions of EKS traffic over two hours (threshold bursts, a noisy deduplicated rule,
 ordered and unordered correlations, value counts), in CloudTrail's S3 layout, a file per stream
 and ten minutes, gzipped. A folder walk reads it stream by stream, so its events come far out of
 event-time order — and some are delivered twice, and one matching event has no eventTime."""
@@ -41,12 +41,21 @@ def scenario(seed: int) -> list[dict[str, Any]]:
         cluster = {"clusterName": f"c{p}", "principalArn": f"arn:aws:iam::111122223333:role/x{p}"}
         records.append(call("CreateAccessEntry", t, principal(p), requestParameters=cluster))
         grant = dict(cluster, policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")
-        records.append(call("AssociateAccessPolicy", t + rng.choice([0, 30, 400, 900]), principal(p), requestParameters=grant))
+        records.append(
+            call(
+                "AssociateAccessPolicy",
+                t + rng.choice([0, 30, 400, 900]),
+                principal(p),
+                requestParameters=grant,
+            )
+        )
     for p in range(5):
         t = rng.randrange(0, 6000)
         for k in range(5 if p == 0 else rng.choice([2, 3, 5])):
             name = {"name": f"cl{k % 4}"}
-            records.append(call("DeleteCluster", t + k * rng.choice([60, 400]), principal(p), requestParameters=name))
+            records.append(
+                call("DeleteCluster", t + k * rng.choice([60, 400]), principal(p), requestParameters=name)
+            )
     records += [call("ListClusters", t, principal(t % 7), requestParameters={}) for t in range(0, 7200, 15)]
     return sorted(records, key=lambda r: (r["eventTime"], r["eventID"]))
 

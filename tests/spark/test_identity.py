@@ -57,7 +57,13 @@ def test_generated_stateful_export_same_findings_for_any_partition_count(
     for rule_id in STATEFUL_RULES:  # the comparison covers every kind of window
         assert any(f["rule_id"] == rule_id for f in expected), f"the scenario made no {rule_id} finding"
     result, found = spark_scan(
-        tmp_path / "out", "--no-bundled", "--rules", root / "rules", root / "AWSLogs", "--partitions", str(partitions)
+        tmp_path / "out",
+        "--no-bundled",
+        "--rules",
+        root / "rules",
+        root / "AWSLogs",
+        "--partitions",
+        str(partitions),
     )
     assert result.exit_code == 0, result.output
     assert by_id(found) == by_id(expected)
