@@ -28,7 +28,7 @@ from typing import BinaryIO
 from engine.decoding.records import Skip
 from engine.sources import SourceOptions, register_source
 from engine.sources.blob import Blob
-from engine.sources.trail_keys import parse_key, parse_layout
+from engine.sources.trail_keys import Scope, parse_key, parse_layout
 
 STDIN = "-"
 _SCHEME = "file://"
@@ -47,10 +47,16 @@ def open_local(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
     except OSError as exc:
         yield Skip(spec, _why(exc))
         return
-    if stat.S_ISDIR(info.st_mode):
-        yield from _walk(path, info)
-    else:
-        yield _blob(path, info)
+    items = _walk(path, info) if stat.S_ISDIR(info.st_mode) else iter([_blob(path, info)])
+    scope = Scope(options.since, options.until, frozenset(options.accounts), frozenset(options.regions))
+    if scope == Scope():
+        yield from items
+        return
+    for item in items:  # --since/--until/--accounts/--regions prune by CloudTrail file names, as in S3
+        if isinstance(item, Blob) and (reason := scope.why_not(item.name)) and "digest" not in reason:
+            yield Skip(item.name, reason, error=False)
+        else:
+            yield item
 
 
 def _walk(root: str, info: os.stat_result) -> Iterator[Blob | Skip]:

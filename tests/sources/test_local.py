@@ -225,3 +225,29 @@ def test_trail_region_folders_are_merged_in_delivery_time_order(tmp_path: Path) 
     seen = [item.name for item in open_source(str(tmp_path), SourceOptions())]
     expected = sorted(names, key=names.__getitem__)
     assert [Path(name).relative_to(tmp_path).as_posix() for name in seen] == expected
+
+
+def test_local_exports_are_pruned_like_s3_by_account_region_and_time(tmp_path: Path) -> None:
+    """--regions/--accounts/--since/--until pass over CloudTrail files by name, with a reason."""
+    from datetime import UTC, datetime
+
+    from engine.sources import SourceOptions, open_source
+
+    kept = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/04/111122223333_CloudTrail_us-east-1_20261104T0100Z_a.json.gz"
+    names = [
+        kept,
+        "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/04/111122223333_CloudTrail_eu-west-1_20261104T0100Z_b.json.gz",
+        "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/02/111122223333_CloudTrail_us-east-1_20261102T0100Z_c.json.gz",
+        "AWSLogs/444455556666/CloudTrail/us-east-1/2026/11/04/444455556666_CloudTrail_us-east-1_20261104T0100Z_d.json.gz",
+    ]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"{}")
+    options = SourceOptions(
+        since=datetime(2026, 11, 3, tzinfo=UTC), accounts=("111122223333",), regions=("us-east-1",)
+    )
+    items = list(open_source(str(tmp_path), options))
+    assert [i.name for i in items if not isinstance(i, Skip)] == [str(tmp_path / kept)]
+    reasons = sorted(i.reason for i in items if isinstance(i, Skip))
+    assert reasons == ["account not in --accounts", "delivered before --since", "region not in --regions"]
+    assert not any(i.error for i in items if isinstance(i, Skip))
