@@ -21,6 +21,7 @@ from engine.detection.state.candidates import Candidate, CandidateSplit
 from engine.detection.state.settings import WindowSettings
 from engine.detection.state.stage import StatefulStage
 from engine.findings.builder import build_finding
+from engine.gc_tuning import scan_collector
 from engine.sources.blob import Blob
 
 log = structlog.get_logger("trailwarden.scan")
@@ -118,7 +119,8 @@ class Scanner:
         self.stats.files += 1
         if blob.size:
             self.stats.bytes += blob.size
-        self.scan_items(decode_blob(blob))
+        with scan_collector():
+            self.scan_items(decode_blob(blob))
         if blob.ack is not None and (self.flush is None or self.flush()):
             if self.state is not None:
                 self.state.save()  # windows first: a checkpoint never gets ahead of the counts
