@@ -16,7 +16,6 @@ values) than it needs to fire, and a closing one counts values only up to the bo
 from __future__ import annotations
 
 import heapq
-from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +35,10 @@ class Tally:
     """A rising group: what the last `span` seconds hold, and the window that fired, if any."""
 
     last: float
-    recent: deque[Seen] = field(default_factory=deque)  # events, oldest first
-    latest: OrderedDict[str, Seen] = field(default_factory=OrderedDict)  # value -> its latest event
+    # Plain list and dict, not deque and OrderedDict: a million idle groups must stay small, and
+    # both hold fewer entries than the condition needs (a threshold's count is tens, not thousands).
+    recent: list[Seen] = field(default_factory=list)  # events, oldest first
+    latest: dict[str, Seen] = field(default_factory=dict)  # value -> its latest event, oldest first
     alert: Window | None = None
 
     def dump(self) -> dict[str, Any]:
@@ -101,16 +102,21 @@ class CountingOperator(Operator):
         if self.distinct:
             if hit.value is None:  # like Sigma: events without the field add no value
                 return
-            tally.latest.pop(hit.value, None)
-            tally.latest[hit.value] = seen
-            while tally.latest and next(iter(tally.latest.values()))[0] <= cutoff:
-                tally.latest.popitem(last=False)
-            count = len(tally.latest)
+            latest = tally.latest
+            latest.pop(hit.value, None)
+            latest[hit.value] = seen
+            while latest[oldest := next(iter(latest))][0] <= cutoff:  # stops at this event at the latest
+                del latest[oldest]
+            count = len(latest)
         else:
-            tally.recent.append(seen)
-            while tally.recent[0][0] <= cutoff:
-                tally.recent.popleft()
-            count = len(tally.recent)
+            recent = tally.recent
+            recent.append(seen)
+            stale = 0
+            while recent[stale][0] <= cutoff:
+                stale += 1
+            if stale:
+                del recent[:stale]
+            count = len(recent)
         if self.condition.holds(count):
             self._fire(hit, tally)
 
