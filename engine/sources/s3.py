@@ -2,8 +2,10 @@
 
 Under a CloudTrail layout (`[prefix/]AWSLogs/…`) accounts, org ids and regions are discovered with
 `Delimiter='/'` listings — or taken from `--accounts`/`--regions` without listing — and each region
-folder is listed from the first day `--since` allows up to the last day `--until` allows. Digest
-folders are reported, never listed. A prefix with no `AWSLogs/` folder is listed whole.
+folder is listed from the first file `--since` allows, stopping past the last `--until` allows. Digest
+folders are reported, never listed. A prefix with no `AWSLogs/` folder is listed whole. The region
+folders are listed side by side and their keys merged by delivery time, so events from every
+account and region reach the scan roughly in time order.
 
 With `--follow` the region folders are listed again every poll from a little before the last key
 read (late deliveries sort just before it; day folders roll over on their own because keys sort
@@ -11,6 +13,7 @@ across them). Progress is checkpointed per region folder (engine.state.checkpoin
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +36,7 @@ from engine.sources.trail_keys import (
     Scope,
     is_account,
     is_org,
+    parse_key,
     parse_layout,
     rewind,
 )
@@ -42,6 +46,10 @@ log = structlog.get_logger("trailwarden.s3")
 
 # How far before the last key read a new listing starts, for files that arrive out of order.
 LATE_ARRIVAL = timedelta(minutes=15)
+PAGE_SIZE = 1000  # keys per listing page, S3's largest
+SMALL_PAGE_SIZE = 100  # when many region folders are listed side by side, each holding a page
+FEW_STREAMS = 20
+
 # Errors that hold for the whole bucket, which another poll will not cure (AccessDenied may be
 # about one prefix only: it stops following only when the prefix asked for is denied).
 _BUCKET_ERRORS = frozenset(
@@ -89,13 +97,15 @@ class S3Reader:
     def refs(self) -> Iterator[Item]:
         """Every wanted object as a ref, pass after pass in follow mode."""
         while True:
+            streams: list[Stream] = []
             for found in self._discover():
                 if isinstance(found, Skip):
                     if found.where not in self._reported:
                         self._reported.add(found.where)
                         yield found
-                    continue
-                yield from self._list(found)
+                else:
+                    streams.append(found)
+            yield from self._merged(streams)
             if not self.follow or self._stopped or self._past_until():
                 return
             yield FLUSH
@@ -202,16 +212,25 @@ class S3Reader:
 
     # -- listing -----------------------------------------------------------------------------
 
-    def _list(self, stream: Stream) -> Iterator[ObjectRef | Skip]:
+    def _merged(self, streams: list[Stream]) -> Iterator[ObjectRef | Skip]:
+        """The streams' keys merged in one order of delivery time (each stream is in that order
+        already), so events reach the scan roughly in time order across accounts and regions, as
+        the windows of stateful rules want. Each stream holds one page: smaller pages when many."""
+        page_size = PAGE_SIZE if len(streams) <= FEW_STREAMS else SMALL_PAGE_SIZE
+        timed = [_timed(self._list(stream, page_size)) for stream in streams]
+        for _, item in heapq.merge(*timed, key=lambda pair: pair[0]):
+            yield item
+
+    def _list(self, stream: Stream, page_size: int = PAGE_SIZE) -> Iterator[ObjectRef | Skip]:
         cursor = self._cursor(stream)
         progress = cursor.progress
         paginator = self.client.get_paginator("list_objects_v2")
-        kwargs = {"Bucket": self.bucket, "Prefix": stream.prefix}
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": stream.prefix}
         start = self._start_after(stream, cursor)
         if start:
             kwargs["StartAfter"] = start
         try:
-            for page in paginator.paginate(**kwargs):
+            for page in paginator.paginate(**kwargs, PaginationConfig={"PageSize": page_size}):
                 for obj in page.get("Contents", []):
                     key: str = obj["Key"]
                     if stream.folder and self.scope.past_until(key):
@@ -268,6 +287,17 @@ class S3Reader:
 
     def _past_until(self) -> bool:
         return self.scope.until is not None and self.now() > self.scope.until + DELIVERY_LAG
+
+
+def _timed(items: Iterator[ObjectRef | Skip]) -> Iterator[tuple[datetime, ObjectRef | Skip]]:
+    """Pair each item with its delivery time (a key without one takes the previous key's), so
+    the sequence stays in order for merging."""
+    last = datetime.min.replace(tzinfo=UTC)
+    for item in items:
+        parsed = parse_key(item.key if isinstance(item, ObjectRef) else item.where)
+        if parsed is not None:
+            last = max(last, parsed.delivered)
+        yield last, item
 
 
 def _bind(fn: Callable[[str], None], item: str) -> Callable[[], None]:
