@@ -16,7 +16,7 @@ import pytest
 
 from tests.sources.aws_server import REGION, aws_env, moto_url
 
-__all__ = ["aws_env", "moto_url", "spark"]
+__all__ = ["aws_env", "moto_url", "spark", "spark_ready"]
 
 
 def _missing() -> str | None:
@@ -33,10 +33,15 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def spark(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def spark_ready() -> None:
+    """Skips, saying why, when Spark cannot run here (for tests that start their own JVM)."""
     why = _missing()
     if why is not None:
         pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def spark(spark_ready: None, moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from engine.spark.session import spark_session
 
     home = tmp_path_factory.mktemp("aws-home")
