@@ -92,6 +92,7 @@ class StatefulStage:
         self._parsed: tuple[Any, float | None] = (None, None)
         self._provisional = False
         self._kept = 0
+        self._dirty: set[str] = set()  # operators changed since the last save (a match, a report)
         self._plan(rules)
         self.store = WindowStore(settings.state_path) if settings.state_path else None
         if self.store is not None:
@@ -194,6 +195,7 @@ class StatefulStage:
             spec = operator.spec
             hit = Hit(time, rule_id, event, record.origin, spec.group.of(event), key, _value(spec, event))
             buffer.push(hit, rank)
+            self._dirty.add(operator.id)
             if len(buffer) > self.settings.max_groups:
                 self._overflow(operator)
 
@@ -225,6 +227,7 @@ class StatefulStage:
     def report(self, operator: Operator, window: Window, *, settled: bool) -> None:
         if self._provisional and not settled:
             return
+        self._dirty.add(operator.id)
         finding = window_finding(operator, window, evidence=self.evidence)
         finding_id, count = finding["finding_id"], finding["count"]
         earlier = self.reported.get(finding_id)
@@ -238,6 +241,7 @@ class StatefulStage:
         self.emit(finding)
 
     def evicted(self, operator: Operator) -> None:
+        self._dirty.add(operator.id)
         if not self.evictions[operator.id]:
             log.warning(
                 "too many open groups; evicting the least recently active",
@@ -263,8 +267,10 @@ class StatefulStage:
                 {"state": op.dump(), "pending": [[h.dump(), r] for h, r in op.buffer.pending()]},
             )
             for op in self.operators
+            if op.id in self._dirty  # a rule that saw nothing since the last save keeps its row
         }
         self.store.save(meta, rules, self.reported)
+        self._dirty.clear()
 
     def _restore(self, store: WindowStore) -> None:
         saved = store.load()
@@ -284,6 +290,7 @@ class StatefulStage:
             fingerprint, data = entry
             if fingerprint != operator.spec.fingerprint:
                 self.discarded.append(operator.id)
+                self._dirty.add(operator.id)  # the next save replaces the stale row
                 log.warning("rule changed since its windows were saved; they are dropped", rule=operator.id)
                 continue
             operator.load(data["state"])
