@@ -38,6 +38,7 @@ from engine.decoding import decode_blob  # noqa: E402
 from engine.decoding.records import Record  # noqa: E402
 from engine.detection.build import load_ruleset  # noqa: E402
 from engine.pipeline import Scanner  # noqa: E402
+from engine.sources import SourceOptions, open_source  # noqa: E402
 from engine.sources.blob import Blob  # noqa: E402
 from engine.sources.s3 import S3Reader  # noqa: E402
 
@@ -123,11 +124,6 @@ def scan(items: Callable[[], Iterator[Any]], rules: Any) -> tuple[int, int]:
     return stats.events, findings
 
 
-def local_blobs(corpus: Corpus) -> Iterator[Blob]:
-    for path in corpus.paths():
-        yield Blob(str(path), (lambda p=path: p.open("rb")), path.stat().st_size)  # type: ignore[misc]
-
-
 def best(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
@@ -173,7 +169,9 @@ def main() -> None:
             rows.append(
                 (f"full scan from S3 ({len(rules)} rules)", seconds, events, f"{findings:,} findings")
             )
-        seconds, (events, findings) = best(args.repeat, lambda: scan(lambda: local_blobs(corpus), rules))
+        seconds, (events, findings) = best(
+            args.repeat, lambda: scan(lambda: open_source(str(corpus.root), SourceOptions()), rules)
+        )
         rows.append(("full scan from local disk", seconds, events, f"{findings:,} findings"))
         print(f"\n{'what':<34} {'seconds':>8} {'events/s':>10}")
         for what, secs, events, note in rows:
