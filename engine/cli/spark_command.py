@@ -169,8 +169,19 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 
 def _first_line(exc: BaseException) -> str:
+    """What went wrong, in one line: a failed task's Python error (Spark wraps it in a Java stack
+    trace) when there is one, else the error's first line."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    lines = text.splitlines()
+    if "PythonException" in text:
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback (most recent call last)"):
+                tail = [ln for ln in lines[i:] if ln and not ln.startswith((" ", "\t"))]
+                if len(tail) > 1:
+                    return tail[1]
+    return lines[0]
 
 
 def _exit_code(summary: JobSummary, fail_on: str | None, rule_errors: bool) -> int:
