@@ -83,7 +83,6 @@ class StatefulStage:
         self.untimed: Counter[str] = Counter()
         self.evictions: Counter[str] = Counter()
         self.overflows: Counter[str] = Counter()
-        self.findings: Counter[str] = Counter()
         self.discarded: list[str] = []
         self.reported: dict[str, tuple[int, float]] = {}
         self.max_time = -math.inf
@@ -237,7 +236,6 @@ class StatefulStage:
             self.reported.pop(finding_id, None)
         if earlier is not None and earlier[0] == count:
             return  # a run that stopped before this window closed reported it as it is now
-        self.findings[operator.id] += 1
         self.emit(finding)
 
     def evicted(self, operator: Operator) -> None:
