@@ -42,6 +42,7 @@ from engine.cli.delivery import open_delivery
 from engine.decoding.records import Skip
 from engine.detection.build import load_ruleset
 from engine.detection.compiled_rule import CompiledRule
+from engine.detection.state.members import with_members
 from engine.detection.state.settings import WindowSettings
 from engine.errors import RuleError, SourceError, UsageError
 from engine.log import configure_logging
@@ -121,7 +122,7 @@ def _build(env: tuple[tuple[str, str], ...]) -> Runtime:
     if ruleset.errors:
         problems = "; ".join(str(e) for e in ruleset.errors[:20])
         raise RuleError(f"{len(ruleset.errors)} problem(s) in the rules: {problems}")
-    rules = tuple(ruleset.selected(min_severity=config.min_severity))
+    rules = tuple(with_members(ruleset.selected(min_severity=config.min_severity), ruleset.rules))
     if not rules:
         raise UsageError(
             "no rule to run", hint=f"check {PREFIX}RULES, {PREFIX}NO_BUNDLED and {PREFIX}MIN_SEVERITY"
