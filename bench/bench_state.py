@@ -307,7 +307,7 @@ def _distinct_principals(keys: int) -> Iterator[dict[str, Any]]:
         }
 
 
-def bench_rss(keys: int) -> None:
+def bench_rss(keys: int, max_groups: int) -> None:
     def child(cap: str, lateness: float = DEFAULT_LATENESS) -> str:
         out = subprocess.run(
             [sys.executable, __file__, "--rss-child", str(keys), "--cap", cap, "--lateness", str(lateness)],
@@ -318,11 +318,11 @@ def bench_rss(keys: int) -> None:
         return out.stdout.strip()
 
     print(f"peak RSS with {keys:,} distinct group keys inside one window (fresh process each):")
-    cap = str(DEFAULT_MAX_GROUPS)
+    cap = str(max_groups)
     rows = [
         ("no stateful rule", child("none")),
-        (f"threshold, cap {DEFAULT_MAX_GROUPS:,} (default), lateness 15m", child(cap)),
-        (f"threshold, cap {DEFAULT_MAX_GROUPS:,}, lateness 0 (groups only)", child(cap, 0.0)),
+        (f"threshold, cap {max_groups:,}, lateness 15m", child(cap)),
+        (f"threshold, cap {max_groups:,}, lateness 0 (groups only)", child(cap, 0.0)),
         ("threshold, cap above the key count, 15m", child(str(keys * 2))),
     ]
     for name, out in rows:
@@ -337,6 +337,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keys", type=int, default=1_000_000)
+    parser.add_argument(
+        "--max-groups", type=int, default=DEFAULT_MAX_GROUPS, help="the cap for the memory rows"
+    )
     parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cap", help=argparse.SUPPRESS)
     parser.add_argument("--lateness", type=float, default=DEFAULT_LATENESS, help=argparse.SUPPRESS)
@@ -345,7 +348,7 @@ def main() -> None:
         rss_child(args.rss_child, None if args.cap == "none" else int(args.cap), args.lateness)
         return
     bench_time(args.events, args.repeat)
-    bench_rss(args.keys)
+    bench_rss(args.keys, args.max_groups)
 
 
 if __name__ == "__main__":
