@@ -39,6 +39,7 @@ class FileResult:
 
     actions: list[Action] = field(default_factory=list)
     events: int = 0
+    out_of_scope: int = 0
     skipped: list[Skip] = field(default_factory=list)
     deliberate: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
@@ -85,10 +86,15 @@ class _Worker:
     """The scanner a worker process runs, built once per process from the parent's rules."""
 
     def __init__(
-        self, rules: Sequence[CompiledRule], evidence: bool, routes: set[str], owned: set[str]
+        self,
+        rules: Sequence[CompiledRule],
+        evidence: bool,
+        routes: set[str],
+        owned: set[str],
+        scope: Callable[[dict[str, Any]], bool] | None,
     ) -> None:
         self.result = FileResult()
-        self.scanner = Scanner(rules, self._finding, evidence=evidence)
+        self.scanner = Scanner(rules, self._finding, evidence=evidence, scope=scope)
         self.scanner.state = _Capture(routes, owned, self.result.actions.append)
 
     def _finding(self, finding: Finding) -> None:
@@ -102,10 +108,11 @@ class _Worker:
         evaluator = self.scanner.evaluator
         stats = self.scanner.stats
         errors_before, suppressed_before = Counter(evaluator.errors), Counter(evaluator.suppressed)
-        events_before, skipped_before = stats.events, len(stats.skipped)
+        events_before, skipped_before, outside_before = stats.events, len(stats.skipped), stats.out_of_scope
         deliberate_before = Counter(stats.deliberate_skips)
         self.scanner.scan_blob(Blob(path, partial(_open, path), size, path=path))
         result.events = stats.events - events_before
+        result.out_of_scope = stats.out_of_scope - outside_before
         result.skipped = stats.skipped[skipped_before:]
         result.deliberate = stats.deliberate_skips - deliberate_before
         result.errors = evaluator.errors - errors_before
@@ -118,7 +125,9 @@ _NOWHERE = Origin("", 0)  # a tick carries only a time; it never becomes evidenc
 
 # The rules reach workers by fork (compiled code does not pickle); this is set only in the parent
 # just before the pool forks, and read only by the forked children.
-_FORK_ARGS: tuple[Sequence[CompiledRule], bool, set[str], set[str]] | None = None
+_FORK_ARGS: (
+    tuple[Sequence[CompiledRule], bool, set[str], set[str], Callable[[dict[str, Any]], bool] | None] | None
+) = None
 _WORKER: _Worker | None = None
 
 
@@ -159,7 +168,7 @@ def scan_parallel(
     stage = scanner.state
     routes = set(getattr(stage, "routes", ()))
     owned = set(getattr(stage, "owned", ()))
-    _FORK_ARGS = (rules, scanner.evidence, routes, owned)
+    _FORK_ARGS = (rules, scanner.evidence, routes, owned, scanner.scope)
     pending: deque[Blob | Skip] = deque()
     by_id = {rule.id: rule for rule in rules}
     context = multiprocessing.get_context("fork")
@@ -198,6 +207,7 @@ def _merge(scanner: Scanner, by_id: dict[str, CompiledRule], blob: Blob, result:
     stats.files += 1
     stats.bytes += blob.size or 0
     stats.events += result.events
+    stats.out_of_scope += result.out_of_scope
     stats.skipped.extend(result.skipped)
     stats.deliberate_skips.update(result.deliberate)
     evaluator = scanner.evaluator

@@ -43,6 +43,7 @@ class ScanStats:
     findings_by_rule: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    out_of_scope: int = 0  # events outside --since/--until/--accounts/--regions
     notes: list[str] = field(default_factory=list)  # lines for the summary (late events, evictions, …)
 
     @property
@@ -92,12 +93,14 @@ class Scanner:
         flush: Callable[[], bool] | None = None,
         windows: WindowSettings | None = None,
         candidates: Callable[[Candidate], None] | None = None,
+        scope: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         self.evaluator = Evaluator(rules)
         self.emit = emit
         self.evidence = evidence
         self.flush = flush
         self.stats = ScanStats()
+        self.scope = scope
         self.state: StateStage | None
         if candidates is not None:
             self.state = CandidateSplit.build(rules, candidates)
@@ -127,9 +130,12 @@ class Scanner:
             blob.ack()
 
     def scan_items(self, items: Iterable[Record | Skip]) -> None:
+        scope = self.scope
         for item in items:
             if isinstance(item, Skip):
                 self.note_skip(item)
+            elif scope is not None and not scope(item.event):
+                self.stats.out_of_scope += 1
             else:
                 self.scan_record(item)
 

@@ -27,6 +27,7 @@ from engine.errors import TrailwardenError, UsageError
 from engine.parallel import default_workers, scan_parallel
 from engine.pipeline import Scanner
 from engine.rules.model import SEVERITY_RANK
+from engine.scope import EventScope
 from engine.sources import SourceOptions, open_sources
 from engine.sources.blob import Blob
 
@@ -79,10 +80,16 @@ def _parse_time(value: str | None) -> datetime | None:
     type=click.Path(dir_okay=False),
     help="SQLite file for checkpoints, windows and the delivery spool.",
 )
-@click.option("--since", help="Only events from this time on (S3 and API sources prune by it).")
+@click.option(
+    "--since", help="Only events from this time on (files and S3 keys are pruned by their delivery time too)."
+)
 @click.option("--until", help="Only events before this time.")
-@click.option("--accounts", help="Comma-separated account ids (S3 sources prune by them).")
-@click.option("--regions", help="Comma-separated regions (S3 sources prune by them).")
+@click.option(
+    "--accounts", help="Comma-separated account ids: only their events (files and S3 keys are pruned too)."
+)
+@click.option(
+    "--regions", help="Comma-separated regions: only their events (files and S3 keys are pruned too)."
+)
 @click.option("--profile", help="AWS profile for S3, SQS and CloudTrail API sources.")
 @click.option("--region", help="AWS region for the AWS clients.")
 @click.option(
@@ -181,7 +188,14 @@ def scan(
     except TrailwardenError as exc:
         click.echo(f"trailwarden: {exc}", err=True)
         raise SystemExit(exc.exit_code) from exc
-    scanner = Scanner(rules, delivery.submit, evidence=not no_evidence, flush=delivery.flush, windows=windows)
+    scanner = Scanner(
+        rules,
+        delivery.submit,
+        evidence=not no_evidence,
+        flush=delivery.flush,
+        windows=windows,
+        scope=EventScope.from_options(options),
+    )
     _sigterm_as_interrupt()
     try:
         _run(scanner, rules, sources, options, progress, workers or default_workers())

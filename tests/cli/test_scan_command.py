@@ -70,3 +70,15 @@ def test_stdin_and_no_evidence(export: Path) -> None:
     assert [f["event_id"] for f in out] == ["s0", "s1", "s2"]
     assert all("event" not in f for f in out)
     assert all(f["origin"]["source"] == "-" and f["origin"]["line"] == i + 1 for i, f in enumerate(out))
+
+
+def test_since_until_accounts_regions_filter_events(export: Path) -> None:
+    """The time, account and region options apply to each event, and the summary counts those left out."""
+    base = ["scan", "--no-bundled", "--rules", str(export / "rules"), str(export / "AWSLogs")]
+    later = run(*base, "--since", "2026-11-20T10:05:01Z")
+    assert later.returncode == 0 and findings(later) == []
+    assert "Left out 3 event(s) outside --since/--until/--accounts/--regions." in later.stderr.decode()
+    window = run(*base, "--since", "2026-11-20T10:05:00Z", "--until", "2026-11-20T10:05:01Z")
+    assert len(findings(window)) == 2
+    assert findings(run(*base, "--accounts", "999999999999")) == []
+    assert len(findings(run(*base, "--regions", "us-east-1", "--accounts", "111122223333"))) == 2
