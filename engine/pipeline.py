@@ -23,6 +23,7 @@ from engine.detection.state.stage import StatefulStage
 from engine.findings.builder import build_finding
 from engine.gc_tuning import scan_collector
 from engine.sources.blob import Blob
+from engine.state.seen_events import SeenEvents
 
 log = structlog.get_logger("trailwarden.scan")
 
@@ -44,6 +45,7 @@ class ScanStats:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     out_of_scope: int = 0  # events outside --since/--until/--accounts/--regions
+    duplicates: int = 0  # events whose eventID was already seen (CloudTrail delivered them twice)
     notes: list[str] = field(default_factory=list)  # lines for the summary (late events, evictions, …)
 
     @property
@@ -94,6 +96,7 @@ class Scanner:
         windows: WindowSettings | None = None,
         candidates: Callable[[Candidate], None] | None = None,
         scope: Callable[[dict[str, Any]], bool] | None = None,
+        seen: SeenEvents | None = None,
     ) -> None:
         self.evaluator = Evaluator(rules)
         self.emit = emit
@@ -101,6 +104,8 @@ class Scanner:
         self.flush = flush
         self.stats = ScanStats()
         self.scope = scope
+        self.seen = seen
+        self._ids: list[str] = []  # this blob's event ids, stored in `seen` once its findings are out
         self.state: StateStage | None
         if candidates is not None:
             self.state = CandidateSplit.build(rules, candidates)
@@ -124,10 +129,16 @@ class Scanner:
             self.stats.bytes += blob.size
         with scan_collector():
             self.scan_items(decode_blob(blob))
-        if blob.ack is not None and (self.flush is None or self.flush()):
-            if self.state is not None:
-                self.state.save()  # windows first: a checkpoint never gets ahead of the counts
-            blob.ack()
+        if blob.ack is None and self.seen is None:
+            return
+        if self.flush is None or self.flush():
+            if self.seen is not None:
+                self.seen.commit(self._ids)  # only now: a crash before delivery must re-read them
+                self._ids = []
+            if blob.ack is not None:
+                if self.state is not None:
+                    self.state.save()  # windows first: a checkpoint never gets ahead of the counts
+                blob.ack()
 
     def scan_items(self, items: Iterable[Record | Skip]) -> None:
         scope = self.scope
@@ -142,6 +153,8 @@ class Scanner:
     def scan_record(self, record: Record) -> None:
         self.stats.events += 1
         event = record.event
+        if self.seen is not None and not self._first_delivery(event):
+            return
         hits = self.evaluator.evaluate(event)
         if self.state is not None:
             hits = self.state.take(hits, record)
@@ -152,6 +165,17 @@ class Scanner:
             self.stats.findings_by_severity[rule.severity] += 1
             self.stats.findings_by_rule[rule.id] += 1
             self.emit(finding)
+
+    def _first_delivery(self, event: dict[str, Any]) -> bool:
+        """False for an event CloudTrail delivered again (same eventID within the seen window)."""
+        event_id = event.get("eventID")
+        if not isinstance(event_id, str) or self.seen is None:
+            return True
+        if not self.seen.first_time(event_id, event.get("eventTime")):
+            self.stats.duplicates += 1
+            return False
+        self._ids.append(event_id)
+        return True
 
     def note_skip(self, skip: Skip) -> None:
         if skip.error:

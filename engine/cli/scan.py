@@ -30,6 +30,8 @@ from engine.rules.model import SEVERITY_RANK
 from engine.scope import EventScope
 from engine.sources import SourceOptions, open_sources
 from engine.sources.blob import Blob
+from engine.state.db import StateDB
+from engine.state.seen_events import SeenEvents
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -195,6 +197,7 @@ def scan(
         flush=delivery.flush,
         windows=windows,
         scope=EventScope.from_options(options),
+        seen=_seen_events(state_path, follow),
     )
     _sigterm_as_interrupt()
     try:
@@ -216,6 +219,15 @@ def scan(
         delivery=report.lines,
     )
     raise SystemExit(_exit_code(stats.findings_by_severity, fail_on, stats.skipped, report, ruleset.errors))
+
+
+def _seen_events(state_path: str | None, follow: bool) -> SeenEvents | None:
+    """A stream (or a scan that resumes) meets events CloudTrail delivered twice: remember recent
+    event ids, in the state file when there is one. A one-off scan has no such need: its repeats
+    carry the same finding_id, which destinations upsert."""
+    if not (state_path or follow):
+        return None
+    return SeenEvents(StateDB(state_path) if state_path else None)
 
 
 def _window_settings(
@@ -247,7 +259,8 @@ def _run(
         show_progress = sys.stderr.isatty()
 
     def scan_all(progress: Callable[[Blob], None] | None = None) -> None:
-        if workers > 1 and not options.follow:
+        # Follow mode and --state need one ordered process (checkpoints, saved windows, seen ids).
+        if workers > 1 and not options.follow and not options.state_path:
             scan_parallel(scanner, rules, items, workers, progress)
         else:
             scanner.scan_blobs(items, progress=progress)

@@ -27,6 +27,8 @@ def print_summary(
         f"Scanned {stats.files:,} file(s), {stats.events:,} event(s) with {rules_run} rule(s) "
         f"in {stats.seconds:.2f}s ({stats.events_per_second:,.0f} events/s)."
     )
+    if stats.duplicates:
+        out.print(f"Passed over {stats.duplicates:,} event(s) delivered twice (an eventID already seen).")
     if stats.out_of_scope:
         out.print(f"Left out {stats.out_of_scope:,} event(s) outside --since/--until/--accounts/--regions.")
     for reason, count in sorted(stats.deliberate_skips.items()):

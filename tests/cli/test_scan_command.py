@@ -82,3 +82,18 @@ def test_since_until_accounts_regions_filter_events(export: Path) -> None:
     assert len(findings(window)) == 2
     assert findings(run(*base, "--accounts", "999999999999")) == []
     assert len(findings(run(*base, "--regions", "us-east-1", "--accounts", "111122223333"))) == 2
+
+
+def test_an_event_delivered_twice_gives_one_finding_with_state(export: Path, tmp_path: Path) -> None:
+    """With --state, an eventID seen before (in another file, or an earlier run) is passed over."""
+    again = export / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/again.json"
+    again.write_text(json.dumps({"Records": [event(eventID="e1", userIdentity=ROOT_IDENTITY)]}))
+    base = ["scan", "--no-bundled", "--rules", str(export / "rules"), str(export / "AWSLogs")]
+    plain = findings(run(*base))
+    assert [f["event_id"] for f in plain].count("e1") == 2  # the same finding_id twice: upserted downstream
+    state = str(tmp_path / "state.db")
+    first = run(*base, "--state", state)
+    assert [f["event_id"] for f in findings(first)].count("e1") == 1
+    assert "Passed over 1 event(s) delivered twice" in first.stderr.decode()
+    rerun = run(*base, "--state", state)
+    assert findings(rerun) == []  # every id was stored once its findings were out
