@@ -38,7 +38,6 @@ from typing import Any
 import boto3
 import structlog
 
-from engine.cli.delivery import open_delivery
 from engine.decoding.records import Skip
 from engine.detection.build import load_ruleset
 from engine.detection.compiled_rule import CompiledRule
@@ -48,6 +47,7 @@ from engine.errors import RuleError, SourceError, UsageError
 from engine.log import configure_logging
 from engine.pipeline import Scanner
 from engine.rules.model import SEVERITIES
+from engine.sinks.outputs import open_delivery
 from engine.sources.ack_group import AckGroup
 from engine.sources.aws import CLIENT_CONFIG
 from engine.sources.notifications import NotificationError, parse_notification

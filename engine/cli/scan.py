@@ -14,7 +14,6 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.cli.delivery import Delivery, open_delivery
 from engine.cli.loading import load_or_exit
 from engine.cli.options import SEVERITY, rule_options, selection_options
 from engine.cli.summary import print_summary
@@ -28,6 +27,7 @@ from engine.parallel import default_workers, scan_parallel
 from engine.pipeline import Scanner
 from engine.rules.model import SEVERITY_RANK
 from engine.scope import EventScope
+from engine.sinks.outputs import Delivery, open_delivery
 from engine.sources import SourceOptions, open_sources
 from engine.sources.blob import Blob
 from engine.state.db import StateDB

@@ -1,5 +1,6 @@
-"""Where a scan's findings go: the chosen format to stdout or --output, plus every --sink and
-the sinks of --sinks-config, through one Dispatcher (batching, retries, the spool)."""
+"""Where a scan's findings go — the chosen format to stdout or --output, plus every --sink and the
+sinks of --sinks-config — through one Dispatcher (batching, retries, the spool). Used by the command
+line and the Lambda handler alike."""
 
 from __future__ import annotations
 
