@@ -46,8 +46,11 @@ def compile_ruleset(parsed: ParsedRules) -> RuleSet:
     for override in parsed.overrides:
         if override.rule not in known_ids:
             warnings.append(
-                RuleError(f"override names rule {override.rule!r}, which is not loaded", override.location,
-                          "check the id (trailwarden rules list), or drop the override")
+                RuleError(
+                    f"override names rule {override.rule!r}, which is not loaded",
+                    override.location,
+                    "check the id (trailwarden rules list), or drop the override",
+                )
             )
     for flt, _ in filters:
         if not any(selects_any(flt.applies_to, r.id, r.tags) for r in parsed.rules):
@@ -78,7 +81,10 @@ def _compile_filters(
 
 
 def _compile_rule(
-    rule: Rule, overrides: Sequence[Override], filters: Sequence[tuple[Filter, Predicate]], compiler: ConditionCompiler
+    rule: Rule,
+    overrides: Sequence[Override],
+    filters: Sequence[tuple[Filter, Predicate]],
+    compiler: ConditionCompiler,
 ) -> CompiledRule:
     doc = rule.doc
     sources, names, insight, checks = _match_table(rule.match)
@@ -91,7 +97,9 @@ def _compile_rule(
     tags = list(rule.tags)
     enabled = rule.enabled
     for override in overrides:
-        suppressors.extend(_suppressor(e, override.doc, compiler, prefix="override") for e in override.exceptions)
+        suppressors.extend(
+            _suppressor(e, override.doc, compiler, prefix="override") for e in override.exceptions
+        )
         severity = override.severity or severity
         tags.extend(t for t in override.tags if t not in tags)
         if override.disable is not None:

@@ -65,7 +65,9 @@ def test_corrupt_gzip_data_is_reported_as_corrupt() -> None:
     [skip] = skips(decode(bytes(data), "crc.json.gz"))
     assert skip.where == "crc.json.gz"
     assert skip.reason.startswith("corrupt gzip data near byte ")
-    assert "incorrect" in skip.reason.lower() and "check" in skip.reason.lower()  # zlib and ISA-L word it apart
+    assert (
+        "incorrect" in skip.reason.lower() and "check" in skip.reason.lower()
+    )  # zlib and ISA-L word it apart
 
 
 class Trickle(io.RawIOBase):
