@@ -7,18 +7,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.event_time import parse_event_time
+
 
 def parse_time(value: Any) -> datetime | None:
     """An aware UTC datetime from an ISO 8601 string, or None when the value is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    moment = parse_event_time(value)
+    return None if moment is None else moment.astimezone(UTC)
 
 
 def finding_time(finding: Mapping[str, Any]) -> datetime | None:

@@ -9,27 +9,13 @@ from __future__ import annotations
 import math
 import re
 import time
-from datetime import UTC, datetime
-from typing import Any
+
+from engine.event_time import event_seconds
+
+__all__ = ["duration_text", "event_seconds", "iso", "parse_duration"]
 
 _DURATION = re.compile(r"^(0|[1-9][0-9]*)(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def event_seconds(value: Any) -> float | None:
-    """Epoch seconds of an ISO-8601 event time, or None when it is missing or not a time.
-
-    Times without a zone are taken as UTC: CloudTrail writes UTC, and a re-shaped export that
-    dropped the `Z` still meant it."""
-    if value.__class__ is not str:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 def iso(seconds: float) -> str:
