@@ -56,6 +56,23 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+def event_fields(event: dict[str, Any]) -> dict[str, Any]:
+    """The finding's fields that come from the event alone (id, time, source, account, actor…)."""
+    principal = actor(event)
+    return {
+        "event_id": _str(event.get("eventID")),
+        "event_time": _str(event.get("eventTime")),
+        "event_source": _str(event.get("eventSource")),
+        "event_name": _str(event.get("eventName")),
+        "event_type": _str(event.get("eventType")),
+        "account_id": _str(event.get("recipientAccountId")) or principal["account_id"],
+        "region": _str(event.get("awsRegion")),
+        "source_ip": _str(event.get("sourceIPAddress")),
+        "user_agent": _str(event.get("userAgent")),
+        "actor": principal,
+    }
+
+
 def build_finding(
     rule: CompiledRule,
     event: dict[str, Any],
@@ -72,9 +89,8 @@ def build_finding(
     """One finding. For windows (dedup, thresholds, correlations), `event` is the last event,
     `events` all of them, and `window_key` identifies the window instead of the event."""
     definition = rule.rule
-    event_time = _str(event.get("eventTime"))
     key = window_key if window_key is not None else event_key(event)
-    principal = actor(event)
+    about = event_fields(event)
     finding: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "finding_id": finding_id(definition.id, key),
@@ -85,20 +101,11 @@ def build_finding(
         "tags": list(rule.tags),
         "references": list(definition.references),
         "title": rule.render_title(event),
-        "event_id": _str(event.get("eventID")),
-        "event_time": event_time,
-        "event_source": _str(event.get("eventSource")),
-        "event_name": _str(event.get("eventName")),
-        "event_type": _str(event.get("eventType")),
-        "account_id": _str(event.get("recipientAccountId")) or principal["account_id"],
-        "region": _str(event.get("awsRegion")),
-        "source_ip": _str(event.get("sourceIPAddress")),
-        "user_agent": _str(event.get("userAgent")),
-        "actor": principal,
+        **about,
         "context": rule.context_values(event),
         "count": count,
-        "first_seen": first_seen or event_time,
-        "last_seen": last_seen or event_time,
+        "first_seen": first_seen or about["event_time"],
+        "last_seen": last_seen or about["event_time"],
         "origin": origin.as_dict(),
     }
     if events:

@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from engine.findings.builder import actor, event_key, finding_id
+from engine.findings.builder import actor, event_fields, event_key, finding_id
 from engine.resources import schema_path
 
 NASTY = "pipe | equals = back\\slash \\| \\= \\\\ new\nline cr\rend tab\t ; quote\" 'single' <x/> %s {x}"
@@ -67,16 +67,7 @@ def make_finding(
         if references is None
         else references,
         "title": title if title is not None else f"{event.get('eventName')} by {principal['arn']}",
-        "event_id": _str(event.get("eventID")),
-        "event_time": event_time,
-        "event_source": _str(event.get("eventSource")),
-        "event_name": _str(event.get("eventName")),
-        "event_type": _str(event.get("eventType")),
-        "account_id": _str(event.get("recipientAccountId")) or principal["account_id"],
-        "region": _str(event.get("awsRegion")),
-        "source_ip": _str(event.get("sourceIPAddress")),
-        "user_agent": _str(event.get("userAgent")),
-        "actor": principal,
+        **event_fields(event),
         "context": context or {},
         "count": count,
         "first_seen": first_seen or event_time,
