@@ -22,13 +22,17 @@ pytestmark = [
 
 # technique -> the rules that must flag its recording (and no other rule may)
 COVERED: dict[str, set[str]] = {
+    "aws.credential-access.ec2-get-password-data": {"ct-ec2-password-data-swept"},
     "aws.credential-access.secretsmanager-batch-retrieve-secrets": {"ct-secretsmanager-bulk-retrieval"},
+    "aws.credential-access.secretsmanager-retrieve-secrets": {"ct-secretsmanager-secrets-swept"},
+    "aws.credential-access.ssm-retrieve-securestring-parameters": {"ct-ssm-parameter-batches-swept"},
     "aws.defense-evasion.cloudtrail-delete": {"ct-cloudtrail-trail-deleted"},
     "aws.defense-evasion.cloudtrail-event-selectors": {"ct-cloudtrail-event-selectors-narrowed"},
     "aws.defense-evasion.cloudtrail-stop": {"ct-cloudtrail-logging-stopped"},
     "aws.defense-evasion.dns-delete-logs": {"ct-dns-query-logging-deleted"},
     "aws.defense-evasion.organizations-leave": {"ct-tampering-attempt-denied"},
     "aws.defense-evasion.vpc-remove-flow-logs": {"ct-vpc-flow-logs-deleted"},
+    "aws.discovery.ec2-download-user-data": {"ct-ec2-user-data-swept"},
     "aws.execution.ec2-user-data": {"ct-ec2-user-data-modified"},
     "aws.exfiltration.ec2-security-group-open-port-22-ingress": {
         "ct-security-group-admin-port-open-to-internet"
@@ -55,13 +59,9 @@ COVERED: dict[str, set[str]] = {
     },
 }
 
-# technique -> why no single-event rule of the packs covers it
+# technique -> why no rule of the packs covers it
 NOT_COVERED: dict[str, str] = {
-    "aws.credential-access.ec2-get-password-data": "many refused GetPasswordData calls: needs a threshold",
     "aws.credential-access.ec2-steal-instance-credentials": "instance credentials used from elsewhere: needs correlation",
-    "aws.credential-access.secretsmanager-retrieve-secrets": "many GetSecretValue calls: needs a threshold",
-    "aws.credential-access.ssm-retrieve-securestring-parameters": "many GetParameters calls: needs a threshold",
-    "aws.discovery.ec2-download-user-data": "many refused DescribeInstanceAttribute calls: needs a threshold",
     "aws.execution.ec2-launch-unusual-instances": "unusual instance types depend on the account's baseline",
     "aws.execution.ssm-send-command": "SendCommand is routine operations work in most accounts",
     "aws.execution.ssm-start-session": "Session Manager sessions are routine operations work",
