@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from engine.detection.compiled_rule import INSIGHT, CompiledRule
+from engine.detection.compiled_rule import CompiledRule
 from engine.detection.index import RuleIndex
 
 log = structlog.get_logger("trailwarden.detection")
@@ -20,6 +20,7 @@ log = structlog.get_logger("trailwarden.detection")
 class Evaluator:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self.index = RuleIndex(rules)
+        self._candidates_for = self.index.candidates_for  # bound once: this runs for every event
         self.errors: Counter[str] = Counter()
         self.error_samples: dict[str, str] = {}
         self.suppressed: Counter[str] = Counter()
@@ -27,9 +28,7 @@ class Evaluator:
 
     def evaluate(self, event: dict[str, Any]) -> list[CompiledRule]:
         """The rules that match this event and are not suppressed by an exception or filter."""
-        rules = self.index.candidates(
-            event.get("eventSource"), event.get("eventName"), event.get("eventType") == INSIGHT
-        )
+        rules = self._candidates_for(event)
         if not rules:
             return []
         self.evaluations += len(rules)

@@ -4,38 +4,102 @@ Rules whose `match` pins eventSource and/or eventName are filed under those valu
 looks up its (source, name) pair once — the answer is cached per pair, and an account sees only a
 few thousand distinct pairs — and gets the pinned rules plus those pinned to nothing. Insights
 events get only the rules that ask for them, so an Insights record about StopLogging never
-passes for a StopLogging API call."""
+passes for a StopLogging API call.
+
+A rule pinned to no eventSource would otherwise meet every event. When such rules pin another
+field instead (`match: {userIdentity.type: Root}`), that field's value joins the cache key, so an
+event meets them only when the value is one they allow: on a busy trail, the event of an ordinary
+role then meets no rule at all after one dictionary look-up. The rules' own match checks still run
+on the events they meet; the key only leaves out rules that could not match."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from engine.detection.compiled_rule import CompiledRule
+from engine.detection.compiled_rule import INSIGHT, CompiledRule, lookup
 
 _CACHE_LIMIT = 100_000
+_MAX_KEY_PATHS = 3  # beyond this, building the key costs more than the rules it leaves out
+
+Path = tuple[str, ...]
+
+
+def _getter(path: Path) -> Callable[[dict[str, Any]], Any]:
+    """`lookup(event, path)` specialised for the short paths match tables use."""
+    if len(path) == 1:
+        (name,) = path
+        return lambda event: event.get(name)
+    if len(path) == 2:
+        outer, inner = path
+
+        def get(event: dict[str, Any]) -> Any:
+            value = event.get(outer)
+            return value.get(inner) if isinstance(value, dict) else None
+
+        return get
+    return lambda event: lookup(event, path)
+
+
+def _key_paths(rules: Sequence[CompiledRule]) -> tuple[Path, ...]:
+    """The fields checked by rules pinned to no eventSource (in a stable order), or none if too many."""
+    paths: dict[Path, None] = {}
+    for rule in rules:
+        if rule.sources is None:
+            for path, _ in rule.checks:
+                paths[path] = None
+    return tuple(paths) if len(paths) <= _MAX_KEY_PATHS else ()
 
 
 class RuleIndex:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         # A correlation matches no single event: its members' matches feed engine.detection.state.
         self.rules = tuple(rule for rule in rules if rule.enabled and rule.rule.kind != "correlation")
-        self._cache: dict[tuple[str | None, str | None, bool], tuple[CompiledRule, ...]] = {}
+        self.key_paths = _key_paths(self.rules)
+        self._getters = tuple(_getter(path) for path in self.key_paths)
+        self._cache: dict[tuple[Any, ...], tuple[CompiledRule, ...]] = {}
 
-    def candidates(self, source: str | None, name: str | None, insight: bool) -> tuple[CompiledRule, ...]:
-        key = (source, name, insight)
-        found = self._cache.get(key)
+    def candidates(self, source: Any, name: Any, insight: bool) -> tuple[CompiledRule, ...]:
+        """The rules an event with this source, name and kind may match, whatever its other fields."""
+        return tuple(
+            rule
+            for rule in self.rules
+            if rule.insight == insight
+            and (rule.sources is None or source in rule.sources)
+            and (rule.names is None or name in rule.names)
+        )
+
+    def candidates_for(self, event: dict[str, Any]) -> tuple[CompiledRule, ...]:
+        """The rules this event may match: the per-event path of every scan."""
+        key: tuple[Any, ...] = (
+            event.get("eventSource"),
+            event.get("eventName"),
+            event.get("eventType") == INSIGHT,
+        )
+        getters = self._getters
+        if len(getters) == 1:  # the usual case (userIdentity.type): no loop
+            key += (getters[0](event),)
+        elif getters:
+            key += tuple(get(event) for get in getters)
+        try:
+            found = self._cache.get(key)
+        except TypeError:  # a keyed field holds a list or an object: no cache for this odd event
+            return self._select(key)
         if found is None:
-            found = tuple(
-                rule
-                for rule in self.rules
-                if rule.insight == insight
-                and (rule.sources is None or source in rule.sources)
-                and (rule.names is None or name in rule.names)
-            )
+            found = self._select(key)
             if len(self._cache) >= _CACHE_LIMIT:  # a flood of made-up event names must not grow memory
                 self._cache.clear()
             self._cache[key] = found
         return found
+
+    def _select(self, key: tuple[Any, ...]) -> tuple[CompiledRule, ...]:
+        source, name, insight, *values = key
+        known = dict(zip(self.key_paths, values, strict=True))
+        return tuple(
+            rule
+            for rule in self.candidates(source, name, insight)
+            if all(path not in known or known[path] in allowed for path, allowed in rule.checks)
+        )
 
     def pinned_sources(self) -> frozenset[str] | None:
         """Every eventSource some rule can match, or None when a rule is pinned to no source
