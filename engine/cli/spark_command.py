@@ -15,6 +15,7 @@ from engine.detection.state.settings import DEFAULT_MAX_GROUPS
 from engine.errors import TrailwardenError
 from engine.formats import get_format
 from engine.rules.model import SEVERITY_RANK
+from engine.scope import EventScope
 from engine.sources import SourceOptions
 from engine.spark.config import JobConfig
 from engine.spark.job import run_scan
@@ -40,10 +41,16 @@ from engine.spark.session import parse_conf, spark_session
 @click.option("--format", "format_name", default="native", show_default=True, help="Finding format.")
 @click.option("--fail-on", type=SEVERITY, help="Exit 1 when a finding of this severity or above is made.")
 @click.option("--no-evidence", is_flag=True, help="Leave the CloudTrail record out of findings.")
-@click.option("--since", help="Only S3 keys delivered from this time on (as `scan` prunes them).")
-@click.option("--until", help="Only S3 keys delivered before this time (plus CloudTrail's delivery lag).")
-@click.option("--accounts", help="Comma-separated account ids (S3 sources prune by them).")
-@click.option("--regions", help="Comma-separated regions (S3 sources prune by them).")
+@click.option(
+    "--since", help="Only events from this time on (files and S3 keys are pruned by their delivery time too)."
+)
+@click.option("--until", help="Only events before this time.")
+@click.option(
+    "--accounts", help="Comma-separated account ids: only their events (files and S3 keys are pruned too)."
+)
+@click.option(
+    "--regions", help="Comma-separated regions: only their events (files and S3 keys are pruned too)."
+)
 @click.option("--profile", help="AWS profile (on the driver, and on executors if they have it).")
 @click.option("--region", help="AWS region for the S3 clients.")
 @click.option(
@@ -114,6 +121,7 @@ def spark_scan(
         format_name=format_name,
         evidence=not no_evidence,
         max_groups=max_groups,
+        scope=EventScope.from_options(options),
         profile=profile,
         region=region,
         log_level=str(root.get("log_level") or "warning"),

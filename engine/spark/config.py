@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.detection.state.settings import DEFAULT_MAX_GROUPS
+from engine.scope import EventScope
 from engine.spark.rules import RulePlan
 
 
@@ -17,6 +18,7 @@ class JobConfig:
     format_name: str = "native"
     evidence: bool = True
     max_groups: int = DEFAULT_MAX_GROUPS
+    scope: EventScope | None = None  # --since/--until/--accounts/--regions, checked on each event
     profile: str | None = None  # an AWS profile every executor has (rare: most clusters use roles)
     region: str | None = None
     log_level: str = "warning"

@@ -30,6 +30,7 @@ class TaskReport:
     files: int = 0
     events: int = 0
     bytes: int = 0
+    out_of_scope: int = 0
     skipped: list[Skip] = field(default_factory=list)
     passed_over: Counter[str] = field(default_factory=Counter)
     findings_by_severity: Counter[str] = field(default_factory=Counter)
@@ -45,6 +46,7 @@ class TaskReport:
 
     def take_stats(self, stats: ScanStats) -> None:
         self.files, self.events, self.bytes = stats.files, stats.events, stats.bytes
+        self.out_of_scope = stats.out_of_scope
         self.skipped = list(stats.skipped)
         self.passed_over = Counter(stats.deliberate_skips)
         self.findings_by_severity = Counter(stats.findings_by_severity)
@@ -74,6 +76,7 @@ class JobSummary:
         stats.files += report.files
         stats.events += report.events
         stats.bytes += report.bytes
+        stats.out_of_scope += report.out_of_scope
         stats.skipped.extend(report.skipped)
         stats.deliberate_skips.update(report.passed_over)
         stats.findings_by_severity.update(report.findings_by_severity)
@@ -117,6 +120,7 @@ class JobSummary:
             "files": stats.files,
             "events": stats.events,
             "bytes": stats.bytes,
+            "out_of_scope": stats.out_of_scope,
             "seconds": round(stats.seconds, 3),
             "events_per_second": round(stats.events_per_second, 1),
             "findings": stats.findings,

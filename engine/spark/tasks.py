@@ -74,7 +74,9 @@ def scan_task(config: JobConfig, index: int, partition: Iterable[list[InputFile]
         lambda: s3_client(config.profile, config.region),
     )
     pending: list[Candidate] = []
-    scanner = Scanner(rules, writer.write, evidence=config.evidence, candidates=pending.append)
+    scanner = Scanner(
+        rules, writer.write, evidence=config.evidence, candidates=pending.append, scope=config.scope
+    )
     split = scanner.state
     try:
         s3 = s3_client(config.profile, config.region) if needs_s3(files) else None

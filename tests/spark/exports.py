@@ -67,6 +67,7 @@ def write_export(root: Path, seed: int = 1) -> Path:
     streams: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for record in scenario(seed):
         account, region = rng.choice(ACCOUNTS), rng.choice(REGIONS)
+        record = record | {"awsRegion": region, "recipientAccountId": account}
         minute = int(record["eventTime"][14:16]) // 10 * 10 + 60 * (int(record["eventTime"][11:13]) - 10)
         streams.setdefault((account, region, minute), []).append(record)
         if rng.random() < 0.02:  # CloudTrail delivers some events twice, in another file

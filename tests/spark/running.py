@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from engine.cli.main import cli
 from engine.spark.output import Destination, read_parts
 
-# Long enough for any export here: the local scan then windows every event in event-time order,
-# whatever order its files come in, which is what the Spark job does by sorting.
-LATENESS = "30d"
+# The parallel local scan forks; a fork of this process, which also drives a Spark JVM through
+# py4j, once hung here. One process gives the same findings (scan's --workers contract).
+LOCAL_WORKERS = "1"
 
 
 def run_cli(*args: str | Path) -> Result:
@@ -23,8 +23,8 @@ def run_cli(*args: str | Path) -> Result:
 
 
 def local_scan(out: Path, *args: str | Path) -> tuple[Result, list[dict[str, Any]]]:
-    """`trailwarden scan … --output out`; the findings it wrote."""
-    result = run_cli("scan", "--no-progress", "--lateness", LATENESS, "--output", out, *args)
+    """`trailwarden scan … --output out` with its defaults; the findings it wrote."""
+    result = run_cli("scan", "--no-progress", "--workers", LOCAL_WORKERS, "--output", out, *args)
     lines = out.read_bytes().splitlines() if out.exists() else []
     return result, [orjson.loads(line) for line in lines]
 

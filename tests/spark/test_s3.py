@@ -41,7 +41,8 @@ def test_s3_trail_in_and_s3_output_give_scans_findings_with_the_same_pruning(
         "2026-11-20T10:40:00Z",
     )
 
-    _, expected = local_scan(tmp_path / "local.jsonl", *options, "s3://org-trail/audit/")
+    scanned, expected = local_scan(tmp_path / "local.jsonl", *options, "s3://org-trail/audit/")
+    assert scanned.exit_code == 0, scanned.output
     result = run_cli(
         "spark-scan",
         *options,
@@ -64,6 +65,8 @@ def test_s3_trail_in_and_s3_output_give_scans_findings_with_the_same_pruning(
         o.startswith("s3://org-trail/audit/AWSLogs/") and "/eu-west-1/" in o for o in _sources(expected)
     )
     assert summary["skipped"] == []
+    assert summary["out_of_scope"] > 0  # kept files still hold events from before --since: left out
+    assert "Left out" in result.output
 
 
 def test_a_second_run_into_the_same_prefix_needs_overwrite(spark: Any, aws_env: str, tmp_path: Path) -> None:
