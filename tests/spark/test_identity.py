@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +18,31 @@ FIXTURES = REPO / "fixtures" / "AWSLogs"
 
 
 @pytest.fixture(scope="module")
-def local_fixture_findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+def local_fixture_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str, Any]]]:
     result, found = local_scan(tmp_path_factory.mktemp("local") / "findings.jsonl", FIXTURES)
     assert result.exit_code == 0, result.output
     assert found
-    return found
+    return result.output, found
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 4])
 def test_fixture_export_same_findings_for_any_partition_count(
-    spark: Any, tmp_path: Path, partitions: int, local_fixture_findings: list[dict[str, Any]]
+    spark: Any, tmp_path: Path, partitions: int, local_fixture_scan: tuple[str, list[dict[str, Any]]]
 ) -> None:
-    """On the fixture export, spark-scan's findings equal scan's, field for field, for 1, 2 and 4 partitions."""
+    """On the fixture export, spark-scan's findings equal scan's, field for field, for 1, 2 and 4
+    partitions, and its summary counts the same files, events and passed-over digests."""
+    local_output, expected = local_fixture_scan
     result, found = spark_scan(tmp_path / "out", FIXTURES, "--partitions", str(partitions))
     assert result.exit_code == 0, result.output
-    assert ids(found) == ids(local_fixture_findings)
-    assert by_id(found) == by_id(local_fixture_findings)
+    assert ids(found) == ids(expected)
+    assert by_id(found) == by_id(expected)
     summary = summary_of(tmp_path / "out")
     assert summary["scan_tasks"] == partitions
-    assert summary["files"] == 105 and summary["passed_over"] == {"CloudTrail digest file": 52}
+    scanned = re.search(r"Scanned ([\d,]+) file\(s\), ([\d,]+) event\(s\)", local_output)
+    assert scanned is not None
+    assert (summary["files"], summary["events"]) == tuple(int(n.replace(",", "")) for n in scanned.groups())
+    digests = re.search(r"Passed over ([\d,]+) input\(s\): CloudTrail digest file", local_output)
+    assert digests is not None and summary["passed_over"]["CloudTrail digest file"] == int(digests[1])
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +78,7 @@ def test_generated_stateful_export_same_findings_for_any_partition_count(
     assert summary["windows"]["duplicates"] > 0  # repeated deliveries met across files and tasks
     assert summary["windows"]["untimed"] == {"describe-noise": 1}
     assert "repeated delivery" in result.output and "no readable eventTime" in result.output
+    tasks = summary["scan_tasks"] + summary["window_tasks"]
+    assert tasks == 2 * partitions
+    if partitions == 7:  # rules are compiled once per Python worker, not once per task
+        assert summary["rule_compiles"] < tasks
