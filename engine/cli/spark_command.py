@@ -4,6 +4,8 @@ one part per task, with `_summary.json` beside them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from engine.cli.loading import load_or_exit
@@ -154,11 +156,12 @@ def _run(
 ) -> JobSummary:
     try:
         get_format(config.format_name)  # an unknown format fails before Spark starts
-        Destination.parse(config.output)
+        destination = Destination.parse(config.output)
         session, created = spark_session(master, parse_conf(conf))
     except TrailwardenError as exc:
         click.echo(f"trailwarden: {exc}", err=True)
         raise SystemExit(2) from exc
+    _warn_if_local_paths(session, destination, sources)
     try:
         return run_scan(session, sources, options, config, partitions=partitions, overwrite=overwrite)
     except TrailwardenError as exc:
@@ -170,6 +173,24 @@ def _run(
     finally:
         if created:
             session.stop()
+
+
+def _warn_if_local_paths(session: Any, destination: Destination, sources: tuple[str, ...]) -> None:
+    """On a cluster, a local path means each executor's own disk: parts land scattered over the
+    nodes, and inputs must be on a filesystem every node mounts."""
+    if str(session.sparkContext.master).startswith("local"):
+        return
+    if destination.bucket is None:
+        click.echo(
+            f"trailwarden: warning: --output {destination.url} is a local path on a cluster: each executor "
+            "writes its parts to its own disk; use s3://bucket/prefix (or a shared filesystem)",
+            err=True,
+        )
+    if any(not source.startswith("s3://") for source in sources):
+        click.echo(
+            "trailwarden: warning: local SOURCE paths must be readable at the same path on every executor",
+            err=True,
+        )
 
 
 def _split(text: str | None) -> tuple[str, ...]:
