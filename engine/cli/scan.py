@@ -7,7 +7,6 @@ import math
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from types import FrameType
 
 import click
@@ -15,9 +14,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.cli.loading import load_or_exit
-from engine.cli.options import SEVERITY, rule_options, selection_options
+from engine.cli.options import (
+    exit_code,
+    finding_options,
+    input_options,
+    rule_options,
+    selection_options,
+    source_options,
+)
 from engine.cli.summary import print_summary
-from engine.decoding.records import Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.state.clock import parse_duration
 from engine.detection.state.members import with_members
@@ -25,38 +30,20 @@ from engine.detection.state.settings import DEFAULT_LATENESS, DEFAULT_MAX_GROUPS
 from engine.errors import TrailwardenError, UsageError
 from engine.parallel import default_workers, scan_parallel
 from engine.pipeline import Scanner
-from engine.rules.model import SEVERITY_RANK
 from engine.scope import EventScope
-from engine.sinks.outputs import Delivery, open_delivery
+from engine.sinks.outputs import open_delivery
 from engine.sources import SourceOptions, open_sources
 from engine.sources.blob import Blob
 from engine.state.db import StateDB
 from engine.state.seen_events import SeenEvents
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"{value!r} is not a date or time (use 2026-11-01 or 2026-11-01T12:00:00Z)"
-        ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 @click.command()
 @click.argument("sources", nargs=-1)
 @rule_options
 @selection_options
-@click.option(
-    "--format",
-    "format_name",
-    default="native",
-    show_default=True,
-    help="Finding format (see --help-formats).",
-)
+@finding_options
+@input_options
 @click.option(
     "--output",
     "-o",
@@ -74,26 +61,12 @@ def _parse_time(value: str | None) -> datetime | None:
     type=click.Path(exists=True, dir_okay=False),
     help="A YAML file describing several sinks.",
 )
-@click.option("--fail-on", type=SEVERITY, help="Exit 1 when a finding of this severity or above is made.")
-@click.option("--no-evidence", is_flag=True, help="Leave the CloudTrail record out of findings.")
 @click.option(
     "--state",
     "state_path",
     type=click.Path(dir_okay=False),
     help="SQLite file for checkpoints, windows and the delivery spool.",
 )
-@click.option(
-    "--since", help="Only events from this time on (files and S3 keys are pruned by their delivery time too)."
-)
-@click.option("--until", help="Only events before this time.")
-@click.option(
-    "--accounts", help="Comma-separated account ids: only their events (files and S3 keys are pruned too)."
-)
-@click.option(
-    "--regions", help="Comma-separated regions: only their events (files and S3 keys are pruned too)."
-)
-@click.option("--profile", help="AWS profile for S3, SQS and CloudTrail API sources.")
-@click.option("--region", help="AWS region for the AWS clients.")
 @click.option(
     "--lookup-attribute",
     help="For cloudtrail-api://: AttributeKey=Value (e.g. EventSource=eks.amazonaws.com).",
@@ -105,11 +78,6 @@ def _parse_time(value: str | None) -> datetime | None:
     "--poll-seconds",
     type=click.FloatRange(min=0),
     help="With --follow: pause between polls of S3 and the CloudTrail API (default 30 s).",
-)
-@click.option(
-    "--skip-invalid-rules",
-    is_flag=True,
-    help="Run the valid rules even when some rule files are invalid (exit 3).",
 )
 @click.option(
     "--workers",
@@ -173,13 +141,13 @@ def scan(
     if not rules:
         click.echo("no rule is left to run after --select/--exclude/--min-severity", err=True)
         raise SystemExit(2)
-    options = SourceOptions(
-        since=_parse_time(since),
-        until=_parse_time(until),
-        accounts=tuple(a.strip() for a in (accounts or "").split(",") if a.strip()),
-        regions=tuple(r.strip() for r in (regions or "").split(",") if r.strip()),
-        profile=profile,
-        region=region,
+    options = source_options(
+        since,
+        until,
+        accounts,
+        regions,
+        profile,
+        region,
         follow=follow,
         state_path=state_path,
         lookup_attribute=lookup_attribute,
@@ -218,7 +186,8 @@ def scan(
         rules_run=len(rules),
         delivery=report.lines,
     )
-    raise SystemExit(_exit_code(stats.findings_by_severity, fail_on, stats.skipped, report, ruleset.errors))
+    incomplete = bool(stats.skipped or report.failed or ruleset.errors)
+    raise SystemExit(exit_code(stats.findings_by_severity, fail_on, incomplete))
 
 
 def _seen_events(state_path: str | None, follow: bool) -> SeenEvents | None:
@@ -297,21 +266,3 @@ def _sigterm_as_interrupt() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-
-
-def _exit_code(
-    by_severity: dict[str, int],
-    fail_on: str | None,
-    skipped: list[Skip],
-    report: Delivery.Report,
-    rule_errors: Sequence[object],
-) -> int:
-    """1 when a finding reaches --fail-on (the gate is the news a pipeline acts on); else 3 when any
-    input was unread, a finding undelivered or a rule file invalid; else 0."""
-    if fail_on is not None:
-        floor = SEVERITY_RANK[fail_on]
-        if any(count and SEVERITY_RANK[sev] >= floor for sev, count in by_severity.items()):
-            return 1
-    if skipped or report.failed or rule_errors:
-        return 3
-    return 0

@@ -9,14 +9,19 @@ from typing import Any
 import click
 
 from engine.cli.loading import load_or_exit
-from engine.cli.options import SEVERITY, rule_options, selection_options
-from engine.cli.scan import _parse_time
+from engine.cli.options import (
+    exit_code,
+    finding_options,
+    input_options,
+    rule_options,
+    selection_options,
+    source_options,
+)
 from engine.cli.summary import print_summary
 from engine.detection.state.members import with_members
 from engine.detection.state.settings import DEFAULT_MAX_GROUPS
 from engine.errors import TrailwardenError
 from engine.formats import get_format
-from engine.rules.model import SEVERITY_RANK
 from engine.scope import EventScope
 from engine.sources import SourceOptions
 from engine.spark.config import JobConfig
@@ -31,6 +36,8 @@ from engine.spark.session import parse_conf, spark_session
 @click.argument("sources", nargs=-1)
 @rule_options
 @selection_options
+@finding_options
+@input_options
 @click.option(
     "--output",
     "-o",
@@ -39,26 +46,6 @@ from engine.spark.session import parse_conf, spark_session
 )
 @click.option(
     "--overwrite", is_flag=True, help="Replace the parts and summary of an earlier run at --output."
-)
-@click.option("--format", "format_name", default="native", show_default=True, help="Finding format.")
-@click.option("--fail-on", type=SEVERITY, help="Exit 1 when a finding of this severity or above is made.")
-@click.option("--no-evidence", is_flag=True, help="Leave the CloudTrail record out of findings.")
-@click.option(
-    "--since", help="Only events from this time on (files and S3 keys are pruned by their delivery time too)."
-)
-@click.option("--until", help="Only events before this time.")
-@click.option(
-    "--accounts", help="Comma-separated account ids: only their events (files and S3 keys are pruned too)."
-)
-@click.option(
-    "--regions", help="Comma-separated regions: only their events (files and S3 keys are pruned too)."
-)
-@click.option("--profile", help="AWS profile (on the driver, and on executors if they have it).")
-@click.option("--region", help="AWS region for the S3 clients.")
-@click.option(
-    "--skip-invalid-rules",
-    is_flag=True,
-    help="Run the valid rules even when some rule files are invalid (exit 3).",
 )
 @click.option(
     "--max-groups",
@@ -106,14 +93,7 @@ def spark_scan(
     if not rules:
         click.echo("no rule is left to run after --select/--exclude/--min-severity", err=True)
         raise SystemExit(2)
-    options = SourceOptions(
-        since=_parse_time(since),
-        until=_parse_time(until),
-        accounts=_split(accounts),
-        regions=_split(regions),
-        profile=profile,
-        region=region,
-    )
+    options = source_options(since, until, accounts, regions, profile, region)
     root = click.get_current_context().find_root().params
     config = JobConfig(
         rules=plan_rules(
@@ -142,7 +122,8 @@ def spark_scan(
             f"summary in {destination.child(SUMMARY)}."
         ],
     )
-    raise SystemExit(_exit_code(summary, fail_on, bool(ruleset.errors)))
+    incomplete = bool(summary.incomplete or ruleset.errors)
+    raise SystemExit(exit_code(summary.stats.findings_by_severity, fail_on, incomplete))
 
 
 def _run(
@@ -193,10 +174,6 @@ def _warn_if_local_paths(session: Any, destination: Destination, sources: tuple[
         )
 
 
-def _split(text: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
-
-
 def _first_line(exc: BaseException) -> str:
     """What went wrong, in one line: a failed task's Python error (Spark wraps it in a Java stack
     trace) when there is one, else the error's first line."""
@@ -211,15 +188,3 @@ def _first_line(exc: BaseException) -> str:
                 if len(tail) > 1:
                     return tail[1]
     return lines[0]
-
-
-def _exit_code(summary: JobSummary, fail_on: str | None, rule_errors: bool) -> int:
-    """As `scan`: 1 at --fail-on; else 3 when input was unread, a finding unwritten or a rule file
-    invalid; else 0."""
-    if fail_on is not None:
-        floor = SEVERITY_RANK[fail_on]
-        if any(n and SEVERITY_RANK[sev] >= floor for sev, n in summary.stats.findings_by_severity.items()):
-            return 1
-    if summary.incomplete or rule_errors:
-        return 3
-    return 0
