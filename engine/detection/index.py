@@ -25,20 +25,14 @@ _MAX_KEY_PATHS = 3  # beyond this, building the key costs more than the rules it
 Path = tuple[str, ...]
 
 
-def _getter(path: Path) -> Callable[[dict[str, Any]], Any]:
-    """`lookup(event, path)` specialised for the short paths match tables use."""
-    if len(path) == 1:
-        (name,) = path
-        return lambda event: event.get(name)
-    if len(path) == 2:
-        outer, inner = path
+def _key_function(paths: tuple[Path, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """An event's cache key: (eventSource, eventName, is Insights, then the keyed fields' values)."""
 
-        def get(event: dict[str, Any]) -> Any:
-            value = event.get(outer)
-            return value.get(inner) if isinstance(value, dict) else None
+    def key(event: dict[str, Any]) -> tuple[Any, ...]:
+        base = (event.get("eventSource"), event.get("eventName"), event.get("eventType") == INSIGHT)
+        return base + tuple([lookup(event, path) for path in paths])
 
-        return get
-    return lambda event: lookup(event, path)
+    return key
 
 
 def _key_paths(rules: Sequence[CompiledRule]) -> tuple[Path, ...]:
@@ -56,8 +50,59 @@ class RuleIndex:
         # A correlation matches no single event: its members' matches feed engine.detection.state.
         self.rules = tuple(rule for rule in rules if rule.enabled and rule.rule.kind != "correlation")
         self.key_paths = _key_paths(self.rules)
-        self._getters = tuple(_getter(path) for path in self.key_paths)
         self._cache: dict[tuple[Any, ...], tuple[CompiledRule, ...]] = {}
+        self.candidates_for = self._candidates_function()
+
+    def _candidates_function(self) -> Callable[[dict[str, Any]], tuple[CompiledRule, ...]]:
+        """`candidates_for(event)`: the rules this event may match, the per-event path of every scan.
+
+        A closure over its cache and key rather than a method, and written out in full for the usual
+        key (one field two levels down, userIdentity.type): at this rate every attribute look-up
+        and call shows in the profile."""
+        cache = self._cache
+        cached = cache.get
+        select = self._select
+
+        def miss(key: tuple[Any, ...]) -> tuple[CompiledRule, ...]:
+            try:
+                hash(key)
+            except TypeError:  # a keyed field holds a list or an object: no cache for this odd event
+                return select(key)
+            if len(cache) >= _CACHE_LIMIT:  # a flood of made-up event names must not grow memory
+                cache.clear()
+            found = cache[key] = select(key)
+            return found
+
+        if len(self.key_paths) == 1 and len(self.key_paths[0]) == 2:
+            ((outer, inner),) = self.key_paths
+
+            def candidates_for_one_field(event: dict[str, Any]) -> tuple[CompiledRule, ...]:
+                value = event.get(outer)
+                key = (
+                    event.get("eventSource"),
+                    event.get("eventName"),
+                    event.get("eventType") == INSIGHT,
+                    value.get(inner) if isinstance(value, dict) else None,
+                )
+                try:
+                    found = cached(key)
+                except TypeError:
+                    found = None
+                return miss(key) if found is None else found
+
+            return candidates_for_one_field
+
+        key_of = _key_function(self.key_paths)
+
+        def candidates_for(event: dict[str, Any]) -> tuple[CompiledRule, ...]:
+            key = key_of(event)
+            try:
+                found = cached(key)
+            except TypeError:
+                found = None
+            return miss(key) if found is None else found
+
+        return candidates_for
 
     def candidates(self, source: Any, name: Any, insight: bool) -> tuple[CompiledRule, ...]:
         """The rules an event with this source, name and kind may match, whatever its other fields."""
@@ -68,29 +113,6 @@ class RuleIndex:
             and (rule.sources is None or source in rule.sources)
             and (rule.names is None or name in rule.names)
         )
-
-    def candidates_for(self, event: dict[str, Any]) -> tuple[CompiledRule, ...]:
-        """The rules this event may match: the per-event path of every scan."""
-        key: tuple[Any, ...] = (
-            event.get("eventSource"),
-            event.get("eventName"),
-            event.get("eventType") == INSIGHT,
-        )
-        getters = self._getters
-        if len(getters) == 1:  # the usual case (userIdentity.type): no loop
-            key += (getters[0](event),)
-        elif getters:
-            key += tuple(get(event) for get in getters)
-        try:
-            found = self._cache.get(key)
-        except TypeError:  # a keyed field holds a list or an object: no cache for this odd event
-            return self._select(key)
-        if found is None:
-            found = self._select(key)
-            if len(self._cache) >= _CACHE_LIMIT:  # a flood of made-up event names must not grow memory
-                self._cache.clear()
-            self._cache[key] = found
-        return found
 
     def _select(self, key: tuple[Any, ...]) -> tuple[CompiledRule, ...]:
         source, name, insight, *values = key
