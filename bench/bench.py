@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Setup:
     workers_all: int
     workers_supported: bool
     stateless: set[str] = field(default_factory=set)  # rules whose findings map 1:1 to matches
+    scan_args: list[str] = field(default_factory=list)  # extra options for every measured scan
 
     def scan_command(self, target: Path, output: Path, workers: int | None) -> list[str]:
         command = [
@@ -74,10 +76,10 @@ class Setup:
         ]
         if workers is not None and self.workers_supported:
             command += ["--workers", str(workers)]
-        return command + self.rule_args
+        return command + self.rule_args + self.scan_args
 
 
-def prepare(work: Path, workers: int | None) -> Setup:
+def prepare(work: Path, workers: int | None, scan_args: list[str]) -> Setup:
     bundled = load_ruleset().selected()
     rules_dir = work / "rules"
     for old in rules_dir.glob("*.yml"):
@@ -103,6 +105,7 @@ def prepare(work: Path, workers: int | None) -> Setup:
         workers_all=workers or len(os.sched_getaffinity(0)),
         workers_supported="--workers" in help_text,
         stateless=stateless,
+        scan_args=scan_args,
     )
 
 
@@ -163,7 +166,12 @@ def measure_corpus(setup: Setup, corpus: Corpus, naive_events: int, repeat: int)
     naive, _ = _phase(setup, "naive", sample)
     empty = setup.work / "empty"
     empty.mkdir(exist_ok=True)
-    startup = min(run(setup.scan_command(empty, setup.work / "empty.jsonl", 1)).seconds for _ in range(2))
+    load_before = os.getloadavg()[0]
+    idle = min(
+        (run(setup.scan_command(empty, setup.work / "empty.jsonl", 1)) for _ in range(2)),
+        key=lambda r: r.seconds,
+    )
+    startup = idle.seconds
     log(f"  trailwarden scan, 1 worker … (start-up {startup:.2f}s)")
     one, found_one = _scan(setup, corpus, 1, "1", repeat)
     if setup.workers_supported and setup.workers_all > 1:
@@ -191,6 +199,10 @@ def measure_corpus(setup: Setup, corpus: Corpus, naive_events: int, repeat: int)
         "engine_wall_eps_all": events / many.seconds,
         "engine_seconds_1": one.seconds,
         "engine_seconds_all": many.seconds,
+        "baseline_cpu_eps": base[0]["events"] / base[0]["cpu_seconds"],
+        "engine_cpu_eps_1": events / max(one.cpu_seconds - idle.cpu_seconds, 1e-9),
+        "engine_cpu_seconds_all": many.cpu_seconds,
+        "load_average": [load_before, os.getloadavg()[0]],
         "peak_rss_mb": max(one.peak_rss_mb, many.peak_rss_mb),
         "peak_rss_mb_1": one.peak_rss_mb,
         "peak_rss_mb_all": many.peak_rss_mb,
@@ -249,6 +261,7 @@ def summarise(setup: Setup, generated: dict[str, Any], samples: dict[str, Any] |
         "rules_variants": setup.variants,
         "workers_all": setup.workers_all,
         "workers_supported": setup.workers_supported,
+        "scan_args": setup.scan_args,
         "ratios": ratios,
         "targets": targets,
         "generated": g,
@@ -265,6 +278,8 @@ def report(summary: dict[str, Any]) -> str:
             f" to reach {TARGET_RULES})"
         )
     lines.append(f"trailwarden benchmark — {rules}, {summary['workers_all']} cores")
+    if summary["scan_args"]:
+        lines.append(f"scans run with: {' '.join(summary['scan_args'])}")
     if not summary["workers_supported"]:
         lines.append("note: this trailwarden has no --workers option yet: 'all cores' is the 1-worker run")
     for name in ("generated", "samples"):
@@ -297,6 +312,12 @@ def report(summary: dict[str, Any]) -> str:
             if rss is not None:
                 text += f"  peak RSS {rss:,.0f} MB"
             lines.append(text)
+        lines.append(
+            f"  CPU time only (what other processes on the machine cannot change): baseline"
+            f" {c['baseline_cpu_eps']:,.0f} ev/s, trailwarden 1 worker {c['engine_cpu_eps_1']:,.0f} ev/s"
+            f" ({c['engine_cpu_eps_1'] / c['baseline_cpu_eps']:.2f}x baseline); load average"
+            f" {c['load_average'][0]:.1f} -> {c['load_average'][1]:.1f} on {summary['workers_all']} cores"
+        )
         if c["tree_rss_mb_all"]:
             lines.append(f"  all-cores process tree, summed RSS (sampled): {c['tree_rss_mb_all']:,.0f} MB")
         lines.append(
@@ -329,12 +350,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs for the baseline and the scans")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--corpus-dir", type=Path, default=Path(tempfile.gettempdir()) / "trailwarden-bench")
+    parser.add_argument(
+        "--scan-args", default="", help="extra options for the measured scans, e.g. '--lateness 1h'"
+    )
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     args = parser.parse_args(argv)
     events = args.events if (args.events or args.gzip_mb) else 1_000_000
     root = args.corpus_dir.resolve()
     work = Path(tempfile.mkdtemp(prefix="trailwarden-bench-"))
-    setup = prepare(work, args.workers)
+    setup = prepare(work, args.workers, shlex.split(args.scan_args))
     risky = risky_templates(load_ruleset())
     tag = f"gz{args.gzip_mb:g}" if args.gzip_mb else f"ev{events}"
     log("writing or reusing the generated corpus …")

@@ -20,6 +20,7 @@ from pathlib import Path
 @dataclass(frozen=True, slots=True)
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system, of the process and the children it waited for (workers)
     returncode: int
     peak_rss_mb: float  # the process itself (and the largest of its children), from wait4
     tree_rss_mb: float | None  # the largest sum over the process and its descendants, sampled
@@ -86,6 +87,7 @@ def run(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path 
             sampler.join()
         return Run(
             seconds=seconds,
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
             returncode=process.returncode,
             peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
             tree_rss_mb=sampler.peak_kib / 1024 if sampler is not None and sampler.peak_kib else None,
