@@ -4,7 +4,7 @@ Decoding a CloudTrail file makes tens of thousands of dicts and lists that live 
 done and are then freed by reference counting: they never form cycles. With CPython's defaults (a
 young collection every 700 new containers, a full one whenever the survivors grow by a quarter) the
 collector walks those objects, and every long-lived object of the process — modules, compiled
-rules, the stateful windows — again and again: a quarter of a scan's time on the benchmark corpus
+rules, the stateful windows — again and again: about 30 % of a scan's time on the benchmark corpus
 (bench/bench.py; README, "Performance").
 
 So, while one input is read: what already exists is frozen (left out of every collection), and the
