@@ -331,6 +331,30 @@ def report(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _run(args: argparse.Namespace, events: int, root: Path, work: Path) -> dict[str, Any]:
+    setup = prepare(work, args.workers, shlex.split(args.scan_args))
+    risky = risky_templates(load_ruleset())
+    tag = f"gz{args.gzip_mb:g}" if args.gzip_mb else f"ev{events}"
+    log("writing or reusing the generated corpus …")
+    generated = build(
+        root / f"generated-{args.seed}-{tag}",
+        Plan("generated", args.seed, None if args.gzip_mb else events, args.gzip_mb, risky=risky),
+    )
+    results = measure_corpus(setup, generated, args.naive_events, args.repeat)
+    samples = None
+    if args.samples_events:
+        try:
+            amplified = build(
+                root / f"samples-{args.seed}-ev{args.samples_events}",
+                Plan("amplified", args.seed, args.samples_events),
+            )
+        except FileNotFoundError as exc:
+            log(f"samples corpus skipped: {exc} (../shared is absent)")
+        else:
+            samples = measure_corpus(setup, amplified, args.naive_events, args.repeat)
+    return summarise(setup, results, samples)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="trailwarden throughput benchmark (issue 7)")
     size = parser.add_mutually_exclusive_group()
@@ -357,28 +381,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     events = args.events if (args.events or args.gzip_mb) else 1_000_000
     root = args.corpus_dir.resolve()
-    work = Path(tempfile.mkdtemp(prefix="trailwarden-bench-"))
-    setup = prepare(work, args.workers, shlex.split(args.scan_args))
-    risky = risky_templates(load_ruleset())
-    tag = f"gz{args.gzip_mb:g}" if args.gzip_mb else f"ev{events}"
-    log("writing or reusing the generated corpus …")
-    generated = build(
-        root / f"generated-{args.seed}-{tag}",
-        Plan("generated", args.seed, None if args.gzip_mb else events, args.gzip_mb, risky=risky),
-    )
-    results = measure_corpus(setup, generated, args.naive_events, args.repeat)
-    samples = None
-    if args.samples_events:
-        try:
-            amplified = build(
-                root / f"samples-{args.seed}-ev{args.samples_events}",
-                Plan("amplified", args.seed, args.samples_events),
-            )
-        except FileNotFoundError as exc:
-            log(f"samples corpus skipped: {exc} (../shared is absent)")
-        else:
-            samples = measure_corpus(setup, amplified, args.naive_events, args.repeat)
-    summary = summarise(setup, results, samples)
+    with tempfile.TemporaryDirectory(prefix="trailwarden-bench-") as work:  # rule variants, findings
+        summary = _run(args, events, root, Path(work))
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
