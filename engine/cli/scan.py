@@ -26,7 +26,12 @@ from engine.cli.summary import print_summary
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.state.clock import parse_duration
 from engine.detection.state.members import with_members
-from engine.detection.state.settings import DEFAULT_LATENESS, DEFAULT_MAX_GROUPS, WindowSettings
+from engine.detection.state.settings import (
+    DEFAULT_LATENESS,
+    DEFAULT_MAX_GROUPS,
+    DEFAULT_MAX_WAITING,
+    WindowSettings,
+)
 from engine.errors import TrailwardenError, UsageError
 from engine.parallel import default_workers, scan_parallel
 from engine.pipeline import Scanner
@@ -103,6 +108,13 @@ from engine.state.seen_events import SeenEvents
     show_default=True,
     help="Stateful rules: open groups per rule before the least recently active is evicted (counted).",
 )
+@click.option(
+    "--max-waiting",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_WAITING,
+    show_default=True,
+    help="Stateful rules: matching events one rule holds for the lateness before the oldest are taken early (counted).",
+)
 def scan(
     sources: tuple[str, ...],
     rule_paths: tuple[str, ...],
@@ -131,13 +143,14 @@ def scan(
     progress: bool | None,
     lateness: str | None,
     max_groups: int,
+    max_waiting: int,
 ) -> None:
     """Scan CloudTrail SOURCES (files, folders, '-', s3://bucket/prefix, sqs://queue, cloudtrail-api://region)."""
     if not sources:
         raise click.UsageError("give at least one SOURCE (a file, a folder, '-' for stdin, or s3://…)")
     ruleset = load_or_exit(rule_paths, no_bundled, allow_errors=skip_invalid_rules)
     rules = with_members(ruleset.selected(select, exclude, min_severity), ruleset.rules)
-    windows = _window_settings(lateness, max_groups, state_path, follow)
+    windows = _window_settings(lateness, max_groups, max_waiting, state_path, follow)
     if not rules:
         click.echo("no rule is left to run after --select/--exclude/--min-severity", err=True)
         raise SystemExit(2)
@@ -200,7 +213,7 @@ def _seen_events(state_path: str | None, follow: bool) -> SeenEvents | None:
 
 
 def _window_settings(
-    lateness: str | None, max_groups: int, state_path: str | None, follow: bool
+    lateness: str | None, max_groups: int, max_waiting: int, state_path: str | None, follow: bool
 ) -> WindowSettings:
     """A one-off scan knows where its input ends, so by default it waits for that end (an export
     read folder by folder is region after region, hours apart); a stream, or a scan whose windows
@@ -212,7 +225,9 @@ def _window_settings(
             seconds = parse_duration(lateness)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--lateness") from exc
-    return WindowSettings(lateness=seconds, max_groups=max_groups, state_path=state_path)
+    return WindowSettings(
+        lateness=seconds, max_groups=max_groups, max_waiting=max_waiting, state_path=state_path
+    )
 
 
 def _run(

@@ -195,7 +195,7 @@ class StatefulStage:
             hit = Hit(time, rule_id, event, record.origin, spec.group.of(event), key, _value(spec, event))
             buffer.push(hit, rank)
             self._dirty.add(operator.id)
-            if len(buffer) > self.settings.max_groups:
+            if len(buffer) > self.settings.max_waiting:
                 self._overflow(operator)
 
     def _overflow(self, operator: Operator) -> None:
@@ -204,9 +204,9 @@ class StatefulStage:
             log.warning(
                 "too many matching events waiting for the lateness; taking the oldest early",
                 rule=operator.id,
-                cap=self.settings.max_groups,
+                cap=self.settings.max_waiting,
             )
-        for hit in operator.buffer.release_over(self.settings.max_groups):
+        for hit in operator.buffer.release_over(self.settings.max_waiting):
             self.overflows[operator.id] += 1
             operator.expire(hit.time)
             operator.accept(hit)
@@ -337,7 +337,8 @@ class StatefulStage:
         if self.overflows:
             lines.append(
                 f"Took {sum(self.overflows.values()):,} matching event(s) before the lateness had passed, "
-                f"because more than {self.settings.max_groups:,} were waiting for one rule: {_top(self.overflows)}."
+                f"because more than {self.settings.max_waiting:,} were waiting for one rule (--max-waiting): "
+                f"{_top(self.overflows)}."
             )
         duplicates = sum(op.buffer.duplicates for op in self.operators)
         if duplicates:

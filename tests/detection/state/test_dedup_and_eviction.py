@@ -113,7 +113,7 @@ def test_waiting_events_past_the_cap_are_taken_early_and_counted(tmp_path: Path)
     the summary says events were taken early, and an older event arriving after that is late."""
     rules = runnable(load(tmp_path), select=["denied-burst"])
     events = [denied(t) for t in range(0, 50, 10)] + [denied(1)]
-    findings, stats = run(rules, events, max_groups=3)
+    findings, stats = run(rules, events, max_waiting=3)
     (finding,) = findings
     assert finding["count"] == 5
     assert any(n.startswith("Took 2 matching event(s) before the lateness had passed") for n in stats.notes)
