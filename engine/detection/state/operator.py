@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from engine.detection.state.buffer import ReorderBuffer
 from engine.detection.state.clock import iso
+from engine.detection.state.groups import GroupTable
 from engine.detection.state.settings import WindowSettings
 from engine.detection.state.spec import StatefulSpec
 from engine.detection.state.window import Hit, Window
@@ -72,3 +73,25 @@ class Operator(ABC):
 
     @abstractmethod
     def load(self, data: dict[str, Any]) -> None: ...
+
+
+class SequenceOperator(Operator):
+    """The correlations whose group holds a partial set or sequence (temporal, temporal_ordered):
+    it makes no finding unless completed, and is forgotten once its latest step is a span old."""
+
+    table: GroupTable[Any]
+
+    def expire(self, now: float) -> None:
+        span = self.spec.span
+        while (front := self.table.front()) is not None and front[1].last + span <= now:
+            self.table.pop(front[0])
+
+    def close_all(self) -> None:
+        for group, _ in self.table.items():  # an unfinished set or sequence makes no finding
+            self.table.pop(group)
+
+    def groups(self) -> int:
+        return len(self.table)
+
+    def _evict(self, group: str, state: Any) -> None:
+        self.out.evicted(self)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.detection.state.clock import iso
 from engine.detection.state.groups import GroupTable
-from engine.detection.state.operator import Operator, Output
+from engine.detection.state.operator import Output, SequenceOperator
 from engine.detection.state.spec import StatefulSpec
 from engine.detection.state.window import Hit, Window
 
@@ -33,7 +33,7 @@ class Progress:
     steps: list[Chain | None] = field(default_factory=list)  # steps[i]: best chain through step i
 
 
-class OrderedOperator(Operator):
+class OrderedOperator(SequenceOperator):
     kind = "temporal_ordered"
 
     def __init__(self, rule: CompiledRule, spec: StatefulSpec, out: Output) -> None:
@@ -89,21 +89,6 @@ class OrderedOperator(Operator):
         for event_id in chain.ids:
             window.note_id(event_id, self.max_ids)
         return window
-
-    def expire(self, now: float) -> None:
-        span = self.spec.span
-        while (front := self.table.front()) is not None and front[1].last + span <= now:
-            self.table.pop(front[0])
-
-    def close_all(self) -> None:
-        for group, _ in self.table.items():  # an unfinished sequence makes no finding
-            self.table.pop(group)
-
-    def groups(self) -> int:
-        return len(self.table)
-
-    def _evict(self, group: str, progress: Progress) -> None:
-        self.out.evicted(self)
 
     def dump(self) -> dict[str, Any]:
         groups = []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.detection.state.clock import iso
 from engine.detection.state.groups import GroupTable
-from engine.detection.state.operator import Operator, Output
+from engine.detection.state.operator import Output, SequenceOperator
 from engine.detection.state.spec import StatefulSpec
 from engine.detection.state.window import Hit, Window
 
@@ -26,7 +26,7 @@ class Sighting:
     seen: dict[str, tuple[float, str | None]] = field(default_factory=dict)  # rule -> latest (time, id)
 
 
-class TemporalOperator(Operator):
+class TemporalOperator(SequenceOperator):
     kind = "temporal"
 
     def __init__(self, rule: CompiledRule, spec: StatefulSpec, out: Output) -> None:
@@ -63,21 +63,6 @@ class TemporalOperator(Operator):
             window.count += 1
             window.note_id(event_id, self.max_ids)
         return window
-
-    def expire(self, now: float) -> None:
-        span = self.spec.span
-        while (front := self.table.front()) is not None and front[1].last + span <= now:
-            self.table.pop(front[0])
-
-    def close_all(self) -> None:
-        for group, _ in self.table.items():  # an incomplete set makes no finding
-            self.table.pop(group)
-
-    def groups(self) -> int:
-        return len(self.table)
-
-    def _evict(self, group: str, sighting: Sighting) -> None:
-        self.out.evicted(self)
 
     def dump(self) -> dict[str, Any]:
         return {
