@@ -56,11 +56,14 @@ class _Capture:
     watermark either (the parent has seen that newer one), so only the file's running maxima
     need to travel, not every event's time."""
 
-    def __init__(self, routes: Iterable[str], owned: Iterable[str], out: Callable[[Action], None]) -> None:
+    def __init__(
+        self, routes: Iterable[str], owned: Iterable[str], out: Callable[[Action], None], tracks_time: bool
+    ) -> None:
         self.routes = frozenset(routes)
         self.owned = frozenset(owned)
         self.out = out
         self.newest = ""
+        self.tracks_time = tracks_time  # as the parent's stage: ticks matter only when it has a watermark
 
     def take(self, hits: list[CompiledRule], record: Record) -> list[CompiledRule]:
         raw = record.event.get("eventTime")
@@ -92,10 +95,11 @@ class _Worker:
         routes: set[str],
         owned: set[str],
         scope: Callable[[dict[str, Any]], bool] | None,
+        tracks_time: bool,
     ) -> None:
         self.result = FileResult()
         self.scanner = Scanner(rules, self._finding, evidence=evidence, scope=scope)
-        self.scanner.state = _Capture(routes, owned, self.result.actions.append)
+        self.scanner.state = _Capture(routes, owned, self.result.actions.append, tracks_time)
 
     def _finding(self, finding: Finding) -> None:
         self.result.actions.append(("finding", finding))
@@ -126,7 +130,8 @@ _NOWHERE = Origin("", 0)  # a tick carries only a time; it never becomes evidenc
 # The rules reach workers by fork (compiled code does not pickle); this is set only in the parent
 # just before the pool forks, and read only by the forked children.
 _FORK_ARGS: (
-    tuple[Sequence[CompiledRule], bool, set[str], set[str], Callable[[dict[str, Any]], bool] | None] | None
+    tuple[Sequence[CompiledRule], bool, set[str], set[str], Callable[[dict[str, Any]], bool] | None, bool]
+    | None
 ) = None
 _WORKER: _Worker | None = None
 
@@ -168,7 +173,8 @@ def scan_parallel(
     stage = scanner.state
     routes = set(getattr(stage, "routes", ()))
     owned = set(getattr(stage, "owned", ()))
-    _FORK_ARGS = (rules, scanner.evidence, routes, owned, scanner.scope)
+    tracks_time = bool(getattr(stage, "tracks_time", False))
+    _FORK_ARGS = (rules, scanner.evidence, routes, owned, scanner.scope, tracks_time)
     pending: deque[Blob | Skip] = deque()
     by_id = {rule.id: rule for rule in rules}
     context = multiprocessing.get_context("fork")

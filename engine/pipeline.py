@@ -65,6 +65,8 @@ class StateStage(Protocol):
     """What stands between evaluation and findings for stateful rules: the local StatefulStage,
     the map side of a Spark scan (CandidateSplit), or a parallel worker's capture."""
 
+    tracks_time: bool  # False: only events with matches need to be handed to `take`
+
     def take(self, hits: list[CompiledRule], record: Record) -> list[CompiledRule]: ...
 
     def save(self) -> None: ...
@@ -156,8 +158,9 @@ class Scanner:
         if self.seen is not None and not self._first_delivery(event):
             return
         hits = self.evaluator.evaluate(event)
-        if self.state is not None:
-            hits = self.state.take(hits, record)
+        state = self.state
+        if state is not None and (hits or state.tracks_time):
+            hits = state.take(hits, record)
         for rule in hits:
             if not rule.rule.generate:
                 continue

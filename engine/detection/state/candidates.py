@@ -73,6 +73,7 @@ class CandidateSplit:
         self.owned = plan.owned
         self.out = out
         self.untimed: Counter[str] = Counter()
+        self.tracks_time = False  # windows live on the reduce side: only matches need handing out
 
     @classmethod
     def build(cls, rules: Sequence[CompiledRule], out: Callable[[Candidate], None]) -> CandidateSplit | None:

@@ -85,6 +85,9 @@ class StatefulStage:
         self.overflows: Counter[str] = Counter()
         self.discarded: list[str] = []
         self.reported: dict[str, tuple[int, float]] = {}
+        # With no bound on lateness (a one-off scan waits for the end of its input) no watermark
+        # moves, so events that match nothing stateful need not be looked at at all.
+        self.tracks_time = math.isfinite(settings.lateness)
         self.max_time = -math.inf
         self.watermark = -math.inf
         self._max_raw = ""
@@ -136,7 +139,7 @@ class StatefulStage:
         """Route this event's stateful matches; return the matches that make findings per event."""
         raw = record.event.get("eventTime")
         moved = False
-        if raw.__class__ is str and raw > self._max_raw:  # ISO text sorts like time: parse only news
+        if self.tracks_time and raw.__class__ is str and raw > self._max_raw:  # ISO sorts like time
             seconds = self._seconds(raw)
             if seconds is not None and seconds > self.max_time:
                 self.max_time = seconds
