@@ -28,7 +28,6 @@ from engine.sinks.url import SinkURL, parse_sink_url
 Finding = Mapping[str, Any]
 T = TypeVar("T")
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
 MiB = 1024 * 1024
 
 

@@ -30,7 +30,8 @@ from typing import Any
 import yaml
 
 from engine.errors import Location, UsageError
-from engine.sinks.base import SEVERITIES, Sink, SinkOptions, open_sink
+from engine.rules.model import SEVERITIES
+from engine.sinks.base import Sink, SinkOptions, open_sink
 from engine.sinks.dispatch import Route
 from engine.sinks.retry import RetryPolicy
 from engine.sinks.secrets import SecretRef

@@ -24,15 +24,14 @@ from typing import Any
 import structlog
 
 from engine.errors import SinkError
-from engine.sinks.base import SEVERITIES, Delivery, Finding, Sink, finding_id
+from engine.rules.model import SEVERITIES, SEVERITY_RANK
+from engine.sinks.base import Delivery, Finding, Sink, finding_id
 from engine.sinks.batching import Batcher, chunk
 from engine.sinks.deliver import send_with_retry
 from engine.sinks.redact import redact
 from engine.state.spool import PENDING, REJECTED, Spool
 
 log = structlog.get_logger()
-
-SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from engine.findings.builder import finding_id
+from engine.rules.model import SEVERITIES
 from engine.sinks.retry import RetryPolicy
 from tests.helpers import event
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
 TOKEN = "6f3c1a2e-9b7d-4e21-8c55-0a1b2c3d4e5f"
 
 
