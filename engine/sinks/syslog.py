@@ -7,7 +7,10 @@ severity taken from the finding's (critical→2 crit … info→6 info) and the 
 
 TCP frames messages by octet counting (RFC 6587: `<length> <message>`), which survives newlines in a
 message; a batch goes out in one write over a kept-open connection, and a failed write closes it and
-retries the batch (at least once: the receiver may see some of it twice).
+retries the batch (at least once: the receiver may see some of it twice). Before each batch the
+connection is probed for an orderly close by the receiver (a restarted rsyslog, a load balancer's
+idle timeout): the kernel accepts the first write into a half-closed socket and the receiver never
+reads it, so writing without the probe would count a lost batch as delivered.
 
 UDP is fire and forget: a datagram handed to the kernel counts as delivered, since UDP never says
 whether anyone listened. One datagram holds one message of at most `max_size` bytes (default 8192,
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -84,6 +88,8 @@ class SyslogTcpSink(_SyslogSink):
         frames = b"".join(_octet_counted(message) for _, message in messages)
         if not frames:
             return refused
+        if self.sock is not None and _peer_closed(self.sock):
+            self._disconnect()
         try:
             if self.sock is None:
                 self.sock = socket.create_connection(self.address, timeout=self.options.timeout)
@@ -141,6 +147,16 @@ class SyslogUdpSink(_SyslogSink):
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """True when the receiver has closed its end; a syslog receiver never sends, so any readable
+    state is EOF or a reset (bytes it did send are left unread and mean nothing to us)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _octet_counted(message: bytes) -> bytes:

@@ -321,6 +321,7 @@ class TcpListener:
         self.port = int(self.server.getsockname()[1])
         self.messages: list[bytes] = []
         self.connections = 0
+        self._readers: list[threading.Thread] = []
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
@@ -334,7 +335,9 @@ class TcpListener:
             except OSError:
                 return
             self.connections += 1
-            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+            reader = threading.Thread(target=self._read, args=(conn,), daemon=True)
+            self._readers.append(reader)
+            reader.start()
 
     def _read(self, conn: socket.socket) -> None:
         buffer = b""
@@ -364,8 +367,11 @@ class TcpListener:
         return _wait(lambda: len(self.messages) >= count, timeout) or self.messages
 
     def stop(self) -> None:
+        """Stop accepting and close every connection before returning, as a stopped daemon has."""
         self._stop.set()
         self.thread.join(timeout=2)
+        for reader in self._readers:
+            reader.join(timeout=2)
         self.server.close()
 
 
