@@ -13,6 +13,7 @@ A line may hold several documents back to back (Firehose without a delimiter).""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from engine.decoding.context import DecodeContext, Items
@@ -47,6 +48,14 @@ def decode_stream(stream: ChunkReader, ctx: DecodeContext) -> Items:
         yield from _after_bad_first_line(stream, number, line, problem, lines, ctx)
         return
     after = next(lines, None)
+    if after is not None and not any(isinstance(doc, dict | list) for doc in documents):
+        # a bare number or string on the first line of binary data parses; what follows says what it is
+        binary = describe_binary(_head(line, after, lines))
+        if binary is not None:
+            yield ctx.whole(f"not JSON: {binary}")
+            return
+        lines = chain([after], lines)
+        after = next(lines)
     at = None if after is None else number  # one document: no line to cite
     for doc in documents:
         yield from expand(doc, ctx, at)
@@ -68,6 +77,10 @@ def _after_bad_first_line(
         limit = ctx.limits.max_document_bytes
         data = stream.read_rest(limit, what=f"the JSON document of {ctx.source}", prefix=line)
         documents, problem_of_whole = _parse_documents(data, ctx)
+        binary = None if documents else describe_binary(data[:1024])
+        if binary is not None:  # binary data that happens to open with `[` or `{` and a newline
+            yield ctx.whole(f"not JSON: {binary}")
+            return
         for doc in documents:
             yield from expand(doc, ctx, None)
         if problem_of_whole is not None:
@@ -78,13 +91,25 @@ def _after_bad_first_line(
         yield from ctx.part(problem.describe(single_line=True), number)
         yield from _lines_mode(second, lines, ctx)
         return
-    binary = describe_binary(line)
+    binary = describe_binary(_head(line, second, lines))
     if binary is not None:
         yield ctx.whole(f"not JSON: {binary}")
     elif problem.column == 1:
         yield ctx.whole(f"not JSON: it starts with {_snippet(line)}{text_hint(line)}")
     else:
         yield ctx.whole(problem.describe(single_line=second is None) + text_hint(line))
+
+
+def _head(line: bytes, second: Line | None, lines: Iterator[Line], most: int = 1024) -> bytes:
+    """The first `most` bytes of a stream already judged not JSON, for sniffing: binary data
+    holds newlines, so its first line alone can be a few bytes that look like text."""
+    head = bytearray(line)
+    following = lines if second is None else chain([second], lines)
+    for _, content in following:
+        if content is None or len(head) >= most:
+            break
+        head += content
+    return bytes(head[:most])
 
 
 def _snippet(line: bytes, most: int = 40) -> str:

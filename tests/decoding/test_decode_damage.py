@@ -94,8 +94,12 @@ def test_csv_is_named_as_csv() -> None:
         (b"PK\x03\x04" + os.urandom(200), "a zip archive"),
         (b"\x00" * 100, "binary data"),
         (b"\x89PNG\r\n\x1a\n" + os.urandom(100), "a PNG image"),
+        # binary data holds newlines: a first "line" that reads as text, a number or an opening bracket
+        (b"O$\n" + bytes(range(256)) * 4, "binary data"),
+        (b"1\n" + bytes(range(256)) * 4, "binary data"),
+        (b"[\n" + bytes(range(256)) * 4, "binary data"),
     ],
-    ids=["random", "zip", "zeros", "png"],
+    ids=["random", "zip", "zeros", "png", "short-text-line", "number-line", "bracket-line"],
 )
 def test_binary_garbage_is_one_skip_naming_what_it_is(data: bytes, words: str) -> None:
     """Binary input never reaches the JSON parser's error text: the skip says what it looks like."""
