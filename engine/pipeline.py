@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from engine.decoding import decode_blob
+from engine.decoding import LeanPlan, decode_blob
 from engine.decoding.records import Record, Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.evaluator import Evaluator
@@ -99,8 +99,10 @@ class Scanner:
         candidates: Callable[[Candidate], None] | None = None,
         scope: Callable[[dict[str, Any]], bool] | None = None,
         seen: SeenEvents | None = None,
+        lean: bool = True,
     ) -> None:
         self.evaluator = Evaluator(rules)
+        self.lean = self._lean_plan() if lean else None
         self.emit = emit
         self.evidence = evidence
         self.flush = flush
@@ -130,7 +132,7 @@ class Scanner:
         if blob.size:
             self.stats.bytes += blob.size
         with scan_collector():
-            self.scan_items(decode_blob(blob))
+            self.scan_items(decode_blob(blob, lean=self.lean))
         if blob.ack is None and self.seen is None:
             return
         if self.flush is None or self.flush():
@@ -141,6 +143,13 @@ class Scanner:
                 if self.state is not None:
                     self.state.save()  # windows first: a checkpoint never gets ahead of the counts
                 blob.ack()
+
+    def _lean_plan(self) -> LeanPlan:
+        """Parse in full only the records the index gives a rule: the others are counted, scoped,
+        checked for duplicates and timed on the few fields the plan reads, which is all that
+        happens to them anyway."""
+        candidates_for = self.evaluator.index.candidates_for
+        return LeanPlan(self.evaluator.index.key_paths, lambda head: bool(candidates_for(head)))
 
     def scan_items(self, items: Iterable[Record | Skip]) -> None:
         scope = self.scope

@@ -18,6 +18,7 @@ import structlog
 from engine.decoding.compression import content_chunks
 from engine.decoding.context import DecodeContext
 from engine.decoding.framing import decode_stream
+from engine.decoding.lean import LeanPlan
 from engine.decoding.limits import DEFAULT_LIMITS, DecodeLimits
 from engine.decoding.reader import ChunkReader
 from engine.decoding.records import Origin, Record, Skip
@@ -26,20 +27,32 @@ from engine.errors import TrailwardenError
 from engine.sources.blob import Blob
 from engine.sources.payload import payload_blob
 
-__all__ = ["DEFAULT_LIMITS", "DecodeLimits", "Origin", "Record", "Skip", "decode_blob", "decode_bytes"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DecodeLimits",
+    "LeanPlan",
+    "Origin",
+    "Record",
+    "Skip",
+    "decode_blob",
+    "decode_bytes",
+]
 
 log = structlog.get_logger("trailwarden.decoding")
 
 
-def decode_blob(blob: Blob, limits: DecodeLimits = DEFAULT_LIMITS) -> Iterator[Record | Skip]:
+def decode_blob(
+    blob: Blob, limits: DecodeLimits = DEFAULT_LIMITS, lean: LeanPlan | None = None
+) -> Iterator[Record | Skip]:
     """The records of one input, in order, with a Skip for anything that could not be read.
 
     At most one input's document is held in memory (JSON lines are streamed); the stream is opened
-    here and closed when the iterator ends or is dropped."""
+    here and closed when the iterator ends or is dropped. With a `lean` plan, a record the plan does
+    not want comes out holding only the plan's fields (engine.decoding.lean)."""
     if digest.is_digest_name(blob.name):
         yield Skip(blob.name, digest.REASON, error=False)
         return
-    ctx = DecodeContext(blob.name, limits)
+    ctx = DecodeContext(blob.name, limits, lean=lean)
     try:
         with blob.open() as raw:
             reader = ChunkReader(content_chunks(raw, limits.read_chunk_bytes, limits.inflate_step_bytes))
@@ -54,6 +67,8 @@ def decode_blob(blob: Blob, limits: DecodeLimits = DEFAULT_LIMITS) -> Iterator[R
     yield from ctx.closing()
 
 
-def decode_bytes(data: bytes, source: str, limits: DecodeLimits = DEFAULT_LIMITS) -> Iterator[Record | Skip]:
+def decode_bytes(
+    data: bytes, source: str, limits: DecodeLimits = DEFAULT_LIMITS, lean: LeanPlan | None = None
+) -> Iterator[Record | Skip]:
     """The same for a payload already in memory (an SQS body, a Lambda event, a file read whole)."""
-    return decode_blob(payload_blob(source, data), limits)
+    return decode_blob(payload_blob(source, data), limits, lean)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.decoding.events import normalise
 from engine.decoding.limits import DecodeLimits
 from engine.decoding.records import Origin, Record, Skip
+
+if TYPE_CHECKING:
+    from engine.decoding.lean import LeanPlan
 
 Items = Iterator[Record | Skip]
 
@@ -25,6 +28,7 @@ class DecodeContext:
     index: int = 0
     reported: int = 0
     suppressed: int = 0
+    lean: LeanPlan | None = None  # parse in full only what the plan wants (engine.decoding.lean)
 
     def record(self, event: dict[str, Any], line: int | None) -> Record:
         """A record for an object already known to be an event; takes the next index."""

@@ -43,6 +43,14 @@ def decode_stream(stream: ChunkReader, ctx: DecodeContext) -> Items:
         return
     if line.startswith(_BOM):
         line = line[len(_BOM) :]
+    lean = ctx.lean
+    raws = None if lean is None else lean.delivery(line)
+    if lean is not None and raws is not None:
+        after = next(lines, None)
+        yield from lean.records(raws, ctx, None if after is None else number)
+        if after is not None:
+            yield from _lines_mode(after, lines, ctx)
+        return
     documents, problem = _parse_documents(line, ctx)
     if not documents and problem is not None:
         yield from _after_bad_first_line(stream, number, line, problem, lines, ctx)
@@ -76,6 +84,11 @@ def _after_bad_first_line(
     if problem.truncated:
         limit = ctx.limits.max_document_bytes
         data = stream.read_rest(limit, what=f"the JSON document of {ctx.source}", prefix=line)
+        lean = ctx.lean
+        raws = None if lean is None else lean.delivery(data)
+        if lean is not None and raws is not None:  # a pretty-printed delivery file
+            yield from lean.records(raws, ctx, None)
+            return
         documents, problem_of_whole = _parse_documents(data, ctx)
         binary = None if documents else describe_binary(data[:1024])
         if binary is not None:  # binary data that happens to open with `[` or `{` and a newline
