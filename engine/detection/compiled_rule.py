@@ -5,7 +5,7 @@ compiled once, so evaluating an event is a handful of dict look-ups and closure 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.detection.conditions import Predicate
@@ -43,10 +43,10 @@ class CompiledRule:
     context: tuple[tuple[str, Search], ...]
     enabled: bool = True
     stateful: StatefulSpec | None = None  # dedup, threshold or correlation: run by engine.detection.state
+    id: str = field(init=False)  # the rule's id, read for every match: an attribute, not a property
 
-    @property
-    def id(self) -> str:
-        return self.rule.id
+    def __post_init__(self) -> None:
+        self.id = self.rule.id
 
     def matches(self, event: dict[str, Any]) -> bool:
         """True when the event meets the match table and the condition (may raise on odd events)."""

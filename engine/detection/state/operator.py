@@ -43,10 +43,7 @@ class Operator(ABC):
         self.out = out
         self.max_ids = out.settings.max_event_ids
         self.buffer = ReorderBuffer()
-
-    @property
-    def id(self) -> str:
-        return self.rule.id
+        self.id = rule.id  # read for every hit: an attribute, not a property
 
     def rank(self, rule_id: str) -> int:
         """Where a member's events sort among events of the same second (see ReorderBuffer)."""
