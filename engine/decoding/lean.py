@@ -4,7 +4,7 @@ Parsing a record into dicts and lists costs more than everything else a scan doe
 a busy trail nine records in ten meet no rule at all (the index can tell from a handful of fields).
 So an S3 delivery file (`{"Records": [...]}`, the bulk of every archive) is read by msgspec in two
 light passes that build almost nothing: one finds where each record starts and ends (`Raw`), one
-reads only the plan's fields from a record (a generated `Struct`; every other field is skipped
+reads only the plan's fields from a record (a generated TypedDict; every other field is skipped
 without being built). The plan's `wants` — the rule index — then decides: a record some rule may
 match is parsed in full by the usual parser; any other becomes a Record whose event holds only the
 plan's fields, which is all that the scope, the duplicate check and the event-time watermark read.
@@ -13,8 +13,8 @@ Whatever this path cannot read exactly as the full decoder would — a document 
 Records envelope, a record that is not a plain event, a field of an unexpected type, any msgspec
 error — goes to the full decoder instead, so the records, skips and findings are the same. The one
 difference is for the better: a record no rule can match is not parsed, so a defect the full
-parser would reject deep inside it (an integer beyond 64 bits, nesting past the limit) no longer
-costs the other records of its file."""
+parser would reject deep inside it (nesting past the depth limit) no longer costs the other
+records of its file."""
 
 from __future__ import annotations
 
@@ -115,12 +115,20 @@ _DECODE_DELIVERY = msgspec.json.Decoder(_Delivery).decode
 
 
 def _tree(paths: Iterable[Path]) -> dict[str, Any]:
-    """Paths as a nested dict: {"userIdentity": {"accountId": {}, "type": {}}, "eventName": {}}."""
+    """Paths as a nested dict, None marking a field read whole:
+    {"userIdentity": {"accountId": None, "type": None}, "eventName": None}. A field read whole
+    stays whole when a longer path also runs through it."""
     tree: dict[str, Any] = {}
     for path in paths:
-        node = tree
-        for key in path:
+        node: dict[str, Any] | None = tree
+        for key in path[:-1]:
+            assert node is not None
+            if key in node and node[key] is None:
+                node = None  # already read whole
+                break
             node = node.setdefault(key, {})
+        if node is not None:
+            node[path[-1]] = None
     return tree
 
 
@@ -131,5 +139,5 @@ def _head_type(tree: dict[str, Any], name: str) -> Any:
     ValidationError, and the record goes to the full decoder."""
     fields: dict[str, Any] = {}
     for number, (key, children) in enumerate(tree.items()):
-        fields[key] = _head_type(children, f"{name}_{number}") | None if children else Any
+        fields[key] = Any if children is None else _head_type(children, f"{name}_{number}") | None
     return TypedDict(name, fields, total=False)  # type: ignore[operator]

@@ -204,3 +204,11 @@ def test_gzip_delivery_files_decode_the_same_lean(tmp_path: Path) -> None:
     path = tmp_path / "111122223333_CloudTrail_us-east-1_20261120T1000Z_abc.json.gz"
     path.write_bytes(gzip.compress(SHAPES["s3-delivery"]))
     assert_lean_matches(_decode_tree(tmp_path, None), _decode_tree(tmp_path, plan(some)), some)
+
+
+def test_a_field_a_rule_reads_whole_stays_whole_in_the_head() -> None:
+    """A rule keyed on all of userIdentity gets all of it, though the scope reads only accountId."""
+    identity = {"type": "AssumedRole", "accountId": "111122223333", "sessionContext": {"x": [1]}}
+    lean = LeanPlan((("userIdentity",),), nothing)
+    head = lean.head(dumps(event(eventName="GetObject", userIdentity=identity)))
+    assert head is not None and head["userIdentity"] == identity
