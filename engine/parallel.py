@@ -201,8 +201,8 @@ def scan_parallel(
     try:
         with context.Pool(workers, initializer=_init_worker) as pool:
             for results in pool.imap(_scan_files, _jobs(items, pending)):
-                if results is None:
-                    _in_parent(scanner, pending.popleft(), progress)
+                if results is None:  # a skip, or a blob the parent scans itself, in its place
+                    scanner.scan_blobs((pending.popleft(),), progress)
                     continue
                 for result in results:
                     blob = pending.popleft()
@@ -215,15 +215,6 @@ def scan_parallel(
         _FORK_ARGS = None
         gc.unfreeze()
         sys.setswitchinterval(switch_interval)
-
-
-def _in_parent(scanner: Scanner, item: Blob | Skip, progress: Callable[[Blob], None] | None) -> None:
-    if isinstance(item, Skip):
-        scanner.note_skip(item)
-        return
-    scanner.scan_blob(item)
-    if progress is not None:
-        progress(item)
 
 
 def _jobs(
