@@ -86,7 +86,10 @@ class Scanner:
 
     `candidates`, when given, is the map side of a parallel scan (engine.spark): stateful matches
     are handed to it as Candidates instead of being windowed here; `CandidateReplay` windows them
-    after they are brought together by group."""
+    after they are brought together by group.
+
+    `lean` (the default) parses in full only the records the index gives a rule (see `_lean_plan`);
+    False parses every record, for comparing the two."""
 
     def __init__(
         self,

@@ -31,7 +31,10 @@ class Origin:
 
 @dataclass(slots=True)
 class Record:
-    """One CloudTrail event (an API call, a console sign-in, an Insights event…) as a dict."""
+    """One CloudTrail event (an API call, a console sign-in, an Insights event…) as a dict.
+
+    Decoded with a lean plan (engine.decoding.lean), a record that no rule can match holds only the
+    plan's fields: what the scope, the duplicate check and the stateful watermark read."""
 
     event: Event
     origin: Origin
