@@ -169,7 +169,7 @@ class Scanner:
         event = record.event
         if self.seen is not None and not self._first_delivery(event):
             return
-        hits = self.evaluator.evaluate(event)
+        hits = [] if record.partial else self.evaluator.evaluate(event)  # partial: the index said none
         state = self.state
         if state is not None and (hits or state.tracks_time):
             hits = state.take(hits, record)

@@ -100,7 +100,7 @@ class LeanPlan:
         for raw in raws:
             head = head_of(raw)
             if head is not None and not wants(head):
-                yield Record(head, Origin(source, ctx.index, line))
+                yield Record(head, Origin(source, ctx.index, line), True)
                 ctx.index += 1
                 continue
             try:

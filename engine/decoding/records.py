@@ -33,11 +33,13 @@ class Origin:
 class Record:
     """One CloudTrail event (an API call, a console sign-in, an Insights event…) as a dict.
 
-    Decoded with a lean plan (engine.decoding.lean), a record that no rule can match holds only the
-    plan's fields: what the scope, the duplicate check and the stateful watermark read."""
+    Decoded with a lean plan (engine.decoding.lean), a record that no rule can match is `partial`:
+    it holds only the plan's fields, what the scope, the duplicate check and the stateful watermark
+    read, and the scan does not evaluate it again."""
 
     event: Event
     origin: Origin
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
