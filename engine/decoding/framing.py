@@ -58,12 +58,12 @@ def decode_stream(stream: ChunkReader, ctx: DecodeContext) -> Items:
     after = next(lines, None)
     if after is not None and not any(isinstance(doc, dict | list) for doc in documents):
         # a bare number or string on the first line of binary data parses; what follows says what it is
-        binary = describe_binary(_head(line, after, lines))
+        peeked = _peek(after, lines)
+        binary = describe_binary(_head(line, peeked))
         if binary is not None:
             yield ctx.whole(f"not JSON: {binary}")
             return
-        lines = chain([after], lines)
-        after = next(lines)
+        lines = chain(peeked[1:], lines)  # JSON lines after all: every line read ahead is still read
     at = None if after is None else number  # one document: no line to cite
     for doc in documents:
         yield from expand(doc, ctx, at)
@@ -104,7 +104,7 @@ def _after_bad_first_line(
         yield from ctx.part(problem.describe(single_line=True), number)
         yield from _lines_mode(second, lines, ctx)
         return
-    binary = describe_binary(_head(line, second, lines))
+    binary = describe_binary(_head(line, [] if second is None else _peek(second, lines)))
     if binary is not None:
         yield ctx.whole(f"not JSON: {binary}")
     elif problem.column == 1:
@@ -113,16 +113,20 @@ def _after_bad_first_line(
         yield ctx.whole(problem.describe(single_line=second is None) + text_hint(line))
 
 
-def _head(line: bytes, second: Line | None, lines: Iterator[Line], most: int = 1024) -> bytes:
-    """The first `most` bytes of a stream already judged not JSON, for sniffing: binary data
-    holds newlines, so its first line alone can be a few bytes that look like text."""
-    head = bytearray(line)
-    following = lines if second is None else chain([second], lines)
-    for _, content in following:
-        if content is None or len(head) >= most:
-            break
-        head += content
-    return bytes(head[:most])
+def _peek(first: Line, lines: Iterator[Line], most: int = 1024) -> list[Line]:
+    """`first` and the lines after it up to `most` bytes, taken from `lines`: binary data holds
+    newlines, so a first line alone can be a few bytes that look like text."""
+    peeked = [first]
+    size = len(first[1] or b"")
+    while size < most and (following := next(lines, None)) is not None:
+        peeked.append(following)
+        size += len(following[1] or b"")
+    return peeked
+
+
+def _head(line: bytes, peeked: list[Line], most: int = 1024) -> bytes:
+    """The first `most` bytes of a stream, for sniffing what it is."""
+    return b"".join([line, *(content for _, content in peeked if content is not None)])[:most]
 
 
 def _snippet(line: bytes, most: int = 40) -> str:

@@ -231,3 +231,12 @@ def test_invalid_utf8_is_named_with_the_byte_and_place() -> None:
     [skip] = skips(items)
     assert skip.where == "latin1.jsonl (line 2)"
     assert skip.reason == "invalid JSON: not UTF-8 text (byte 0xe9) at column 19"
+
+
+def test_json_lines_after_a_bare_number_are_all_read() -> None:
+    """The lines read ahead to sniff for binary data (the first line parsed as a number) are read
+    again as JSON lines when the input is text after all."""
+    lines = [json.dumps(event(eventID=f"e{i}")).encode() for i in range(10)]
+    items = decode(b"5\n" + b"\n".join(lines) + b"\n", "x.jsonl")
+    assert [r.event["eventID"] for r in records(items)] == [f"e{i}" for i in range(10)]
+    assert [s.reason for s in skips(items)] == ["not CloudTrail: a JSON number, not an object or an array"]
