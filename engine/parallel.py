@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -28,15 +28,20 @@ import orjson
 
 from engine.decoding.records import Origin, Record, Skip
 from engine.detection.compiled_rule import CompiledRule
+from engine.detection.state.operator import Operator
+from engine.detection.state.stage import StatefulStage, prepare
+from engine.event_time import event_seconds
 from engine.gc_tuning import scan_collector
 from engine.pipeline import Finding, Scanner
 from engine.sources.blob import Blob
 
 # What a worker saw in one file, in order: ("finding", finding), ("hits", event as JSON, origin as a
-# tuple, rule ids), or ("tick", eventTime) — a record newer than any before it in the file, which
-# may move the windows' watermark in the parent exactly where it would have moved in one process.
-# Events travel as orjson text: it is written and read several times faster than a pickled dict,
-# and the parent's own decoding of the results is the serial part of a parallel scan.
+# tuple, the matches prepared for the windows), or ("tick", eventTime) — a record newer than any
+# before it in the file, which may move the windows' watermark in the parent exactly where it
+# would have moved in one process. The parent's share of a parallel scan is serial, so workers do
+# all they can: they compute each match's group keys, counted values and event identity
+# (stage.prepare), and events travel as orjson text, written and read several times faster than
+# a pickled dict.
 Action = tuple[Any, ...]
 
 
@@ -55,6 +60,23 @@ class FileResult:
     suppressed: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a worker needs of the parent's stateful stage: which rules feed which operators (their
+    group and value expressions are evaluated in the worker), and which rules' findings come from
+    windows rather than per event."""
+
+    routes: Mapping[str, Sequence[tuple[Operator, int]]]
+    owned: frozenset[str]
+    tracks_time: bool
+
+    @classmethod
+    def of(cls, stage: StatefulStage | None) -> Plan:
+        if stage is None:
+            return cls({}, frozenset(), tracks_time=False)
+        return cls(stage.routes, frozenset(stage.owned), stage.tracks_time)
+
+
 class _Capture:
     """Stands where the stateful stage stands in a worker's Scanner: stateful matches (and the
     times that may move the watermark) are recorded for the parent; the rest go on to make
@@ -64,24 +86,26 @@ class _Capture:
     watermark either (the parent has seen that newer one), so only the file's running maxima
     need to travel, not every event's time."""
 
-    def __init__(
-        self, routes: Iterable[str], owned: Iterable[str], out: Callable[[Action], None], tracks_time: bool
-    ) -> None:
-        self.routes = frozenset(routes)
-        self.owned = frozenset(owned)
+    def __init__(self, plan: Plan, out: Callable[[Action], None]) -> None:
+        self.routes = plan.routes  # the parent's operators, read here only for their specs
+        self.owned = plan.owned
         self.out = out
         self.newest = ""
-        self.tracks_time = tracks_time  # as the parent's stage: ticks matter only when it has a watermark
+        self.tracks_time = plan.tracks_time  # ticks matter only when the parent's stage has a watermark
 
     def take(self, hits: list[CompiledRule], record: Record) -> list[CompiledRule]:
-        raw = record.event.get("eventTime")
+        event = record.event
+        raw = event.get("eventTime")
         newer = False
         if isinstance(raw, str) and raw > self.newest:
             self.newest, newer = raw, True
-        routed = [rule.id for rule in hits if rule.id in self.routes] if hits else None
+        routes = self.routes
+        routed = [rule.id for rule in hits if rule.id in routes] if hits else None
         if routed:
+            time = event_seconds(raw)
+            matches = [prepare(rule_id, routes[rule_id], event, time) for rule_id in routed]
             origin = record.origin
-            self.out(("hits", orjson.dumps(record.event), (origin.source, origin.index, origin.line), routed))
+            self.out(("hits", orjson.dumps(event), (origin.source, origin.index, origin.line), matches))
             return [rule for rule in hits if rule.id not in self.owned]
         if newer:
             self.out(("tick", raw))
@@ -101,14 +125,12 @@ class _Worker:
         self,
         rules: Sequence[CompiledRule],
         evidence: bool,
-        routes: set[str],
-        owned: set[str],
+        plan: Plan,
         scope: Callable[[dict[str, Any]], bool] | None,
-        tracks_time: bool,
     ) -> None:
         self.result = FileResult()
         self.scanner = Scanner(rules, self._finding, evidence=evidence, scope=scope)
-        self.scanner.state = _Capture(routes, owned, self.result.actions.append, tracks_time)
+        self.scanner.state = _Capture(plan, self.result.actions.append)
 
     def _finding(self, finding: Finding) -> None:
         self.result.actions.append(("finding", finding))
@@ -143,10 +165,7 @@ _NOWHERE = Origin("", 0)  # a tick carries only a time; it never becomes evidenc
 
 # The rules reach workers by fork (compiled code does not pickle); this is set only in the parent
 # just before the pool forks, and read only by the forked children.
-_FORK_ARGS: (
-    tuple[Sequence[CompiledRule], bool, set[str], set[str], Callable[[dict[str, Any]], bool] | None, bool]
-    | None
-) = None
+_FORK_ARGS: tuple[Sequence[CompiledRule], bool, Plan, Callable[[dict[str, Any]], bool] | None] | None = None
 _WORKER: _Worker | None = None
 
 
@@ -185,12 +204,10 @@ def scan_parallel(
     """Scan `items` with `workers` processes, merging into `scanner` (the parent's) in order."""
     global _FORK_ARGS
     stage = scanner.state
-    routes = set(getattr(stage, "routes", ()))
-    owned = set(getattr(stage, "owned", ()))
-    tracks_time = bool(getattr(stage, "tracks_time", False))
-    _FORK_ARGS = (rules, scanner.evidence, routes, owned, scanner.scope, tracks_time)
+    if stage is not None and not isinstance(stage, StatefulStage):
+        raise TypeError("a parallel scan windows in the parent: its scanner needs a local StatefulStage")
+    _FORK_ARGS = (rules, scanner.evidence, Plan.of(stage), scanner.scope)
     pending: deque[Blob | Skip] = deque()
-    by_id = {rule.id: rule for rule in rules}
     context = multiprocessing.get_context("fork")
     gc.freeze()  # what the workers inherit stays out of their collections: fewer copied pages
     # The pool's result thread must win the GIL from the merging main thread for every piece of a
@@ -208,7 +225,7 @@ def scan_parallel(
                     blob = pending.popleft()
                     assert isinstance(blob, Blob)
                     with scan_collector():  # as for a blob scanned here: the merge makes as many objects
-                        _merge(scanner, by_id, blob, result)
+                        _merge(scanner, stage, blob, result)
                     if progress is not None:
                         progress(blob)
     finally:
@@ -243,7 +260,7 @@ def _jobs(
         yield job
 
 
-def _merge(scanner: Scanner, by_id: dict[str, CompiledRule], blob: Blob, result: FileResult) -> None:
+def _merge(scanner: Scanner, state: StatefulStage | None, blob: Blob, result: FileResult) -> None:
     stats = scanner.stats
     stats.files += 1
     stats.bytes += blob.size or 0
@@ -256,12 +273,11 @@ def _merge(scanner: Scanner, by_id: dict[str, CompiledRule], blob: Blob, result:
     evaluator.suppressed.update(result.suppressed)
     for rule_id, sample in result.error_samples.items():
         evaluator.error_samples.setdefault(rule_id, sample)
-    state = scanner.state
     for action in result.actions:
         match action:
             case ("finding", finding):
                 scanner.emit_finding(finding)
             case ("tick", when) if state is not None:
                 state.take([], Record({"eventTime": when}, _NOWHERE))
-            case ("hits", event, origin, ids) if state is not None:
-                state.take([by_id[i] for i in ids], Record(orjson.loads(event), Origin(*origin)))
+            case ("hits", event, origin, matches) if state is not None:
+                state.take_prepared(matches, Record(orjson.loads(event), Origin(*origin)))

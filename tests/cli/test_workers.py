@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import run
-from tests.helpers import REPO, ROOT_IDENTITY, event
+from tests.detection.state.support import ALICE, BOB, PACK, call, denied, write_trail_file
+from tests.helpers import REPO, ROOT_IDENTITY, event, write_rules
 
 
 def test_fixture_export_is_identical_with_two_workers() -> None:
@@ -35,3 +39,69 @@ def test_mixed_sources_keep_their_order(tmp_path: Path) -> None:
     ids = [json.loads(line)["event_id"] for line in two.stdout.splitlines()]
     assert ids[:3] == ["f0-0", "f0-1", "f0-2"] and ids[3] == "stdin-0" and ids[-1] == "f3-2"
     assert one.stdout == two.stdout
+
+
+def _stateful_export(folder: Path) -> None:
+    """Twelve files of the stateful test pack's calls, seeded: bursts, sweeps, sequences, times out
+    of order within and across files, a record with no readable eventTime, a record delivered twice."""
+    rng = random.Random(7)
+    people = [ALICE, BOB]
+    for n in range(12):
+        records = []
+        for _ in range(40):
+            second = n * 50 + rng.randrange(-150, 150)
+            arn = rng.choice(people)
+            kind = rng.randrange(5)
+            if kind == 0:
+                records.append(denied(second, arn))
+            elif kind == 1:
+                records.append(call("DescribeCluster", second, arn, requestParameters={"name": "prod"}))
+            elif kind == 2:
+                records.append(
+                    call("DeleteCluster", second, arn, requestParameters={"name": f"c{rng.randrange(6)}"})
+                )
+            elif kind == 3:
+                records.append(
+                    call("CreateAccessEntry", second, arn, requestParameters={"clusterName": "prod"})
+                )
+            else:
+                policy = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+                params = {"clusterName": "prod", "policyArn": policy}
+                records.append(call("AssociateAccessPolicy", second, arn, requestParameters=params))
+        if n == 3:
+            records.append(
+                call("DeleteCluster", 0, ALICE, eventTime="yesterday", requestParameters={"name": "x"})
+            )
+        if n == 5:
+            records.append(records[0])
+        write_trail_file(folder / f"part{n:02d}.json.gz", records, gzipped=True)
+
+
+def _notes(stderr: bytes) -> list[str]:
+    """The summary's lines, less the one with timings."""
+    lines = [line for line in stderr.decode().splitlines() if not line.startswith("{")]
+    return [line for line in lines if not line.startswith("Scanned ")]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--lateness", "2m"], ["--lateness", "1m", "--max-waiting", "3"]],
+    ids=["end-of-input", "lateness", "lateness-and-overflow"],
+)
+def test_stateful_windows_are_identical_with_two_workers(tmp_path: Path, options: list[str]) -> None:
+    """Workers prepare the windows' keys and the parent windows them: the findings, their order and
+    the summary's counts of late, untimed, overflowing and repeated events are those of one process."""
+    write_rules(tmp_path, "rules/pack.yml", PACK)
+    _stateful_export(tmp_path / "export")
+    args = ["scan", str(tmp_path / "export"), "--no-bundled", "--rules", str(tmp_path / "rules"), *options]
+    one = run(*args, "--workers", "1")
+    two = run(*args, "--workers", "2")
+    assert one.returncode == two.returncode == 0, two.stderr.decode()
+    kinds = {json.loads(line)["rule_id"] for line in one.stdout.splitlines()}
+    assert {"denied-burst", "describe-noise", "many-clusters-deleted", "deletions"} <= kinds
+    assert one.stdout == two.stdout
+    notes = _notes(one.stderr)
+    assert any("no readable eventTime" in line for line in notes)
+    if "--max-waiting" in options:
+        assert any("--max-waiting" in line for line in notes)
+    assert notes == _notes(two.stderr)

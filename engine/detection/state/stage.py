@@ -138,24 +138,40 @@ class StatefulStage:
     def take(self, hits: list[CompiledRule], record: Record) -> list[CompiledRule]:
         """Route this event's stateful matches; return the matches that make findings per event."""
         raw = record.event.get("eventTime")
-        moved = False
-        if self.tracks_time and raw.__class__ is str and raw > self._max_raw:  # ISO sorts like time
-            seconds = self._seconds(raw)
-            if seconds is not None and seconds > self.max_time:
-                self.max_time = seconds
-                self._max_raw = raw
-                moved = True
+        moved = self._clock(raw)
         plain = hits
         if hits:
             routes = self.routes
             if any(rule.id in routes for rule in hits):
                 plain = [rule for rule in hits if rule.id not in self.owned]
+                event = record.event
+                time = self._seconds(raw)
                 for rule in hits:
                     if rule.id in routes:
-                        self._feed(rule.id, routes[rule.id], record, raw)
+                        self._feed(prepare(rule.id, routes[rule.id], event, time), record, raw)
         if moved:
             self._advance(self.max_time - self.settings.lateness)
         return plain
+
+    def take_prepared(self, matches: list[Prepared], record: Record) -> None:
+        """`take` for matches a parallel worker prepared (engine.parallel): the same clock and
+        routing, without evaluating the group and value expressions a second time."""
+        raw = record.event.get("eventTime")
+        moved = self._clock(raw)
+        for match in matches:
+            self._feed(match, record, raw)
+        if moved:
+            self._advance(self.max_time - self.settings.lateness)
+
+    def _clock(self, raw: Any) -> bool:
+        """True when this event's time is the newest yet (the watermark may move)."""
+        if self.tracks_time and raw.__class__ is str and raw > self._max_raw:  # ISO sorts like time
+            seconds = self._seconds(raw)
+            if seconds is not None and seconds > self.max_time:
+                self.max_time = seconds
+                self._max_raw = raw
+                return True
+        return False
 
     def _seconds(self, raw: Any) -> float | None:
         if self._parsed[0] == raw:
@@ -164,8 +180,8 @@ class StatefulStage:
         self._parsed = (raw, seconds)
         return seconds
 
-    def _feed(self, rule_id: str, routes: list[tuple[Operator, int]], record: Record, raw: Any) -> None:
-        time = self._seconds(raw)
+    def _feed(self, match: Prepared, record: Record, raw: Any) -> None:
+        rule_id, time, key, keys = match
         if time is None:
             if not self.untimed[rule_id]:
                 log.warning(
@@ -187,16 +203,13 @@ class StatefulStage:
                 )
             self.late[rule_id] += 1
             return
-        event = record.event
-        key = event_key(event)
-        for operator, rank in routes:
+        event, origin = record.event, record.origin
+        for (operator, rank), (group, value) in zip(self.routes[rule_id], keys, strict=True):
             buffer = operator.buffer
             if time < buffer.floor:  # this operator was made to move on early (see _overflow)
                 self.late[rule_id] += 1
                 continue
-            spec = operator.spec
-            hit = Hit(time, rule_id, event, record.origin, spec.group.of(event), key, _value(spec, event))
-            buffer.push(hit, rank)
+            buffer.push(Hit(time, rule_id, event, origin, group, key, value), rank)
             self._dirty.add(operator.id)
             if len(buffer) > self.settings.max_waiting:
                 self._overflow(operator)
@@ -353,6 +366,23 @@ class StatefulStage:
                 f"Windows saved to {self.settings.state_path}: {self._kept:,} open group(s) and waiting event(s)."
             )
         return lines
+
+
+# What a Hit holds besides the event, for one member rule's match: (rule id, eventTime as epoch
+# seconds or None when unreadable, the event's identity, and per route of the rule its (group key,
+# counted value)). All of it comes from the event alone, so a parallel worker computes it and the
+# parent only windows (engine.parallel); a plain tuple, because it crosses the process boundary.
+Prepared = tuple[str, float | None, str, tuple[tuple[str, str | None], ...]]
+
+
+def prepare(
+    rule_id: str, routes: Sequence[tuple[Operator, int]], event: dict[str, Any], time: float | None
+) -> Prepared:
+    """An event without a readable time goes no further than the untimed count: no keys for it."""
+    if time is None:
+        return (rule_id, None, "", ())
+    keys = tuple((operator.spec.group.of(event), _value(operator.spec, event)) for operator, _ in routes)
+    return (rule_id, time, event_key(event), keys)
 
 
 def _value(spec: StatefulSpec, event: dict[str, Any]) -> str | None:
