@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -138,27 +139,53 @@ def _findings(path: Path) -> list[dict[str, Any]]:
         return [orjson.loads(line) for line in handle if line.strip()]
 
 
-def _scan(
-    setup: Setup, corpus: Corpus, workers: int | None, tag: str, repeat: int
-) -> tuple[Run, list[dict[str, Any]]]:
-    best: Run | None = None
+def net(seconds: float, startup: float) -> float:
+    """A scan's time without the start-up; on a corpus that scans in about the start-up time the
+    difference is noise, so it is kept at a millisecond at least (the report says so)."""
+    return max(seconds - startup, 1e-3)
+
+
+def _scan(setup: Setup, corpus: Corpus, workers: int | None, tag: str) -> tuple[Run, list[dict[str, Any]]]:
     output = setup.work / f"findings-{corpus.kind}-{tag}.jsonl"
-    for _ in range(repeat):
-        output.unlink(missing_ok=True)
-        result = run(setup.scan_command(corpus.root / "AWSLogs", output, workers))
-        if result.returncode not in (0, 1):
-            raise RuntimeError(f"trailwarden scan exited {result.returncode}:\n{result.stderr[-3000:]}")
-        if best is None or result.seconds < best.seconds:
-            best = result
-    assert best is not None
-    return best, _findings(output)
+    output.unlink(missing_ok=True)
+    result = run(setup.scan_command(corpus.root / "AWSLogs", output, workers))
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"trailwarden scan exited {result.returncode}:\n{result.stderr[-3000:]}")
+    return result, _findings(output)
+
+
+@dataclass(slots=True)
+class Round:
+    """One pass of the timed runs, back to back: on a shared machine whose speed drifts by 10-20 %
+    from one minute to the next, runs compared with each other must share the same minutes."""
+
+    baseline: tuple[dict[str, Any], Run]
+    one: Run
+    many: Run
+
+    def ratio(self, startup: float) -> float:
+        return net(self.one.seconds, startup) / net(self.many.seconds, startup)
+
+
+def _rounds(
+    setup: Setup, corpus: Corpus, repeat: int, parallel: bool
+) -> tuple[list[Round], list[Any], list[Any]]:
+    """`repeat` rounds of baseline, 1 worker, all cores; each figure is later the best of its runs.
+    Returns the rounds and the last findings of each scan."""
+    rounds, found_one, found_many = [], [], []
+    for number in range(1, repeat + 1):
+        log(f"  round {number} of {repeat}: baseline (gzip.open + json.load), trailwarden scan with 1 worker"
+            + (f" and {setup.workers_all}" if parallel else "") + " …")  # fmt: skip
+        baseline = _phase(setup, "baseline", corpus.paths())
+        one, found_one = _scan(setup, corpus, 1, "1")
+        many, found_many = _scan(setup, corpus, setup.workers_all, "all") if parallel else (one, found_one)
+        rounds.append(Round(baseline, one, many))
+    return rounds, found_one, found_many
 
 
 def measure_corpus(setup: Setup, corpus: Corpus, naive_events: int, repeat: int) -> dict[str, Any]:
     paths = corpus.paths()
     log(f"corpus: {corpus.describe()}")
-    log("  baseline (gzip.open + json.load) …")
-    base = min((_phase(setup, "baseline", paths) for _ in range(repeat)), key=lambda r: r[0]["seconds"])
     sample = _spread(corpus, naive_events)
     log(
         f"  naive (jmespath library, {setup.rules} rules, every rule on every event) on {len(sample)} files …"
@@ -172,13 +199,12 @@ def measure_corpus(setup: Setup, corpus: Corpus, naive_events: int, repeat: int)
         key=lambda r: r.seconds,
     )
     startup = idle.seconds
-    log(f"  trailwarden scan, 1 worker … (start-up {startup:.2f}s)")
-    one, found_one = _scan(setup, corpus, 1, "1", repeat)
-    if setup.workers_supported and setup.workers_all > 1:
-        log(f"  trailwarden scan, {setup.workers_all} workers …")
-        many, found_many = _scan(setup, corpus, setup.workers_all, "all", repeat)
-    else:
-        many, found_many = one, found_one
+    log(f"  trailwarden start-up (imports, rules): {startup:.2f}s")
+    parallel = setup.workers_supported and setup.workers_all > 1
+    rounds, found_one, found_many = _rounds(setup, corpus, repeat, parallel)
+    base = min((r.baseline for r in rounds), key=lambda b: b[0]["seconds"])
+    one = min((r.one for r in rounds), key=lambda r: r.seconds)
+    many = min((r.many for r in rounds), key=lambda r: r.seconds)
     events = corpus.events
     result: dict[str, Any] = {
         "corpus": corpus.kind,
@@ -193,14 +219,14 @@ def measure_corpus(setup: Setup, corpus: Corpus, naive_events: int, repeat: int)
         "naive_eps": naive["events"] / naive["seconds"],
         "naive_events": naive["events"],
         "startup_seconds": startup,
-        "engine_eps_1": events / max(one.seconds - startup, 1e-9),
-        "engine_eps_all": events / max(many.seconds - startup, 1e-9),
+        "engine_eps_1": events / net(one.seconds, startup),
+        "engine_eps_all": events / net(many.seconds, startup),
         "engine_wall_eps_1": events / one.seconds,
         "engine_wall_eps_all": events / many.seconds,
         "engine_seconds_1": one.seconds,
         "engine_seconds_all": many.seconds,
         "baseline_cpu_eps": base[0]["events"] / base[0]["cpu_seconds"],
-        "engine_cpu_eps_1": events / max(one.cpu_seconds - idle.cpu_seconds, 1e-9),
+        "engine_cpu_eps_1": events / net(one.cpu_seconds, idle.cpu_seconds),
         "engine_cpu_seconds_all": many.cpu_seconds,
         "load_average": [load_before, os.getloadavg()[0]],
         "peak_rss_mb": max(one.peak_rss_mb, many.peak_rss_mb),
@@ -209,8 +235,18 @@ def measure_corpus(setup: Setup, corpus: Corpus, naive_events: int, repeat: int)
         "tree_rss_mb_all": many.tree_rss_mb,
         "baseline_peak_rss_mb": base[1].peak_rss_mb,
         "findings": len(found_one),
+        "startup_dominates": one.seconds < 2 * startup,
         "findings_identical": sorted(f["finding_id"] for f in found_one)
         == sorted(f["finding_id"] for f in found_many),
+        "rounds": [
+            {
+                "baseline_eps": r.baseline[0]["events"] / r.baseline[0]["seconds"],
+                "engine_eps_1": events / net(r.one.seconds, startup),
+                "engine_eps_all": events / net(r.many.seconds, startup),
+                "all_vs_one": r.ratio(startup),
+            }
+            for r in rounds
+        ],
     }
     result.update(_agreement(setup, naive["matches"], found_one, {str(p) for p in sample}))
     return result
@@ -318,6 +354,20 @@ def report(summary: dict[str, Any]) -> str:
             f" ({c['engine_cpu_eps_1'] / c['baseline_cpu_eps']:.2f}x baseline); load average"
             f" {c['load_average'][0]:.1f} -> {c['load_average'][1]:.1f} on {summary['workers_all']} cores"
         )
+        if c["startup_dominates"]:
+            lines.append(
+                "  note: this corpus scans in less than twice the start-up time, so the figures without"
+                " start-up are mostly noise; measure on --events 1000000"
+            )
+        if len(c["rounds"]) > 1:
+            ratios = sorted(r["all_vs_one"] for r in c["rounds"])
+            lines.append(
+                f"  each figure is the best of {len(c['rounds'])} rounds run back to back; per round, 1 worker /"
+                f" {summary['workers_all']} workers: "
+                + ", ".join(f"{r['engine_eps_1']:,.0f} / {r['engine_eps_all']:,.0f}" for r in c["rounds"])
+                + f" ev/s; {summary['workers_all']} workers vs 1 within a round: {ratios[0]:.2f}-{ratios[-1]:.2f}x"
+                f" (median {statistics.median(ratios):.2f}x)"
+            )
         if c["tree_rss_mb_all"]:
             lines.append(f"  all-cores process tree, summed RSS (sampled): {c['tree_rss_mb_all']:,.0f} MB")
         lines.append(
@@ -371,7 +421,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers", type=int, help="workers of the 'all cores' run (default: the cores available)"
     )
-    parser.add_argument("--repeat", type=int, default=1, help="best of N runs for the baseline and the scans")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds of baseline and scans; each figure is the best of its rounds",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--corpus-dir", type=Path, default=Path(tempfile.gettempdir()) / "trailwarden-bench")
     parser.add_argument(
