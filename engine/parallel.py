@@ -30,18 +30,19 @@ from engine.decoding.records import Origin, Record, Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.state.operator import Operator
 from engine.detection.state.stage import StatefulStage, prepare
+from engine.detection.state.window import event_id_of
 from engine.event_time import event_seconds
 from engine.gc_tuning import scan_collector
 from engine.pipeline import Finding, Scanner
 from engine.sources.blob import Blob
 
 # What a worker saw in one file, in order: ("finding", finding), ("hits", event as JSON, origin as a
-# tuple, the matches prepared for the windows), or ("tick", eventTime) — a record newer than any
+# tuple, eventTime, eventID, the matches prepared for the windows), or ("tick", eventTime) — a record newer than any
 # before it in the file, which may move the windows' watermark in the parent exactly where it
 # would have moved in one process. The parent's share of a parallel scan is serial, so workers do
 # all they can: they compute each match's group keys, counted values and event identity
-# (stage.prepare), and events travel as orjson text, written and read several times faster than
-# a pickled dict.
+# (stage.prepare), and events travel as orjson text, which is written several times faster than a
+# dict is pickled and which the parent keeps as it is until a finding shows the event.
 Action = tuple[Any, ...]
 
 
@@ -105,7 +106,8 @@ class _Capture:
             time = event_seconds(raw)
             matches = [prepare(rule_id, routes[rule_id], event, time) for rule_id in routed]
             origin = record.origin
-            self.out(("hits", orjson.dumps(event), (origin.source, origin.index, origin.line), matches))
+            where = (origin.source, origin.index, origin.line)
+            self.out(("hits", orjson.dumps(event), where, raw, event_id_of(event), matches))
             return [rule for rule in hits if rule.id not in self.owned]
         if newer:
             self.out(("tick", raw))
@@ -279,5 +281,5 @@ def _merge(scanner: Scanner, state: StatefulStage | None, blob: Blob, result: Fi
                 scanner.emit_finding(finding)
             case ("tick", when) if state is not None:
                 state.take([], Record({"eventTime": when}, _NOWHERE))
-            case ("hits", event, origin, matches) if state is not None:
-                state.take_prepared(matches, Record(orjson.loads(event), Origin(*origin)))
+            case ("hits", event, origin, raw, event_id, matches) if state is not None:
+                state.take_prepared(matches, event, Origin(*origin), raw, event_id)

@@ -11,7 +11,7 @@ import orjson
 
 from engine.detection.state.clock import iso
 from engine.detection.state.operator import Operator
-from engine.detection.state.window import Window
+from engine.detection.state.window import Window, event_dict
 from engine.findings.builder import build_finding
 
 
@@ -20,7 +20,7 @@ def window_finding(operator: Operator, window: Window, *, evidence: bool) -> dic
     distinct = spec.kind == "value_count"
     finding = build_finding(
         operator.rule,
-        window.event,
+        event_dict(window.event),
         window.origin,
         evidence=evidence,
         window_key=operator.window_id(window),

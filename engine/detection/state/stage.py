@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from engine.decoding.records import Record
+from engine.decoding.records import Origin, Record
 from engine.detection.state.clock import duration_text, event_seconds, iso
 from engine.detection.state.counting import CountingOperator, EventCountOperator, ValueCountOperator
 from engine.detection.state.dedup import DedupOperator
@@ -35,7 +35,7 @@ from engine.detection.state.ordered import OrderedOperator
 from engine.detection.state.settings import WindowSettings
 from engine.detection.state.spec import StatefulSpec, canonical
 from engine.detection.state.temporal import TemporalOperator
-from engine.detection.state.window import Hit, Window
+from engine.detection.state.window import EventData, Hit, Window, event_id_of
 from engine.findings.builder import event_key
 from engine.state.windows import WindowStore
 
@@ -144,22 +144,26 @@ class StatefulStage:
             routes = self.routes
             if any(rule.id in routes for rule in hits):
                 plain = [rule for rule in hits if rule.id not in self.owned]
-                event = record.event
-                time = self._seconds(raw)
+                event, origin = record.event, record.origin
+                time, event_id = self._seconds(raw), event_id_of(event)
                 for rule in hits:
                     if rule.id in routes:
-                        self._feed(prepare(rule.id, routes[rule.id], event, time), record, raw)
+                        self._feed(
+                            prepare(rule.id, routes[rule.id], event, time), event, origin, raw, event_id
+                        )
         if moved:
             self._advance(self.max_time - self.settings.lateness)
         return plain
 
-    def take_prepared(self, matches: list[Prepared], record: Record) -> None:
+    def take_prepared(
+        self, matches: list[Prepared], event: bytes, origin: Origin, raw: Any, event_id: str | None
+    ) -> None:
         """`take` for matches a parallel worker prepared (engine.parallel): the same clock and
-        routing, without evaluating the group and value expressions a second time."""
-        raw = record.event.get("eventTime")
+        routing, without evaluating the group and value expressions a second time, and with the
+        event left as text (see window.EventData). `raw` is its eventTime."""
         moved = self._clock(raw)
         for match in matches:
-            self._feed(match, record, raw)
+            self._feed(match, event, origin, raw, event_id)
         if moved:
             self._advance(self.max_time - self.settings.lateness)
 
@@ -180,14 +184,16 @@ class StatefulStage:
         self._parsed = (raw, seconds)
         return seconds
 
-    def _feed(self, match: Prepared, record: Record, raw: Any) -> None:
+    def _feed(
+        self, match: Prepared, event: EventData, origin: Origin, raw: Any, event_id: str | None
+    ) -> None:
         rule_id, time, key, keys = match
         if time is None:
             if not self.untimed[rule_id]:
                 log.warning(
                     "event has no readable eventTime; stateful rules cannot place it",
                     rule=rule_id,
-                    where=str(record.origin),
+                    where=str(origin),
                     event_time=raw,
                 )
             self.untimed[rule_id] += 1
@@ -197,19 +203,18 @@ class StatefulStage:
                 log.warning(
                     "event arrived later than the allowed lateness; dropped from windows",
                     rule=rule_id,
-                    where=str(record.origin),
+                    where=str(origin),
                     event_time=raw,
                     watermark=iso(self.watermark),
                 )
             self.late[rule_id] += 1
             return
-        event, origin = record.event, record.origin
         for (operator, rank), (group, value) in zip(self.routes[rule_id], keys, strict=True):
             buffer = operator.buffer
             if time < buffer.floor:  # this operator was made to move on early (see _overflow)
                 self.late[rule_id] += 1
                 continue
-            buffer.push(Hit(time, rule_id, event, origin, group, key, value), rank)
+            buffer.push(Hit(time, rule_id, event, origin, group, key, value, event_id), rank)
             self._dirty.add(operator.id)
             if len(buffer) > self.settings.max_waiting:
                 self._overflow(operator)

@@ -1,13 +1,35 @@
 """The two records stateful detection keeps: a `Hit` (one matching event on its way to an operator)
 and a `Window` (what one finding will be made of: a group, a time span, a count, the event ids and
-one representative event). Both turn into plain JSON for the state file and back."""
+one representative event). Both turn into plain JSON for the state file and back.
+
+An event a parallel worker matched reaches the parent's windows as orjson text (`EventData`), and
+stays text until a finding shows it or the state file stores it: most of those events wait in a
+reorder buffer and only ever count, so parsing them all would be the parent's largest serial cost,
+and the text is a fraction of the memory of the dict."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from engine.decoding.records import Origin
+
+EventData = dict[str, Any] | bytes  # bytes: the event as orjson wrote it
+
+
+def event_dict(data: EventData) -> dict[str, Any]:
+    """The event itself, parsed if it is still text."""
+    if isinstance(data, bytes):
+        parsed: dict[str, Any] = orjson.loads(data)
+        return parsed
+    return data
+
+
+def event_id_of(event: dict[str, Any]) -> str | None:
+    found = event.get("eventID")
+    return found if isinstance(found, str) else None
 
 
 @dataclass(slots=True)
@@ -16,24 +38,30 @@ class Hit:
 
     time: float
     rule_id: str
-    event: dict[str, Any]
+    event: EventData
     origin: Origin
     group: str  # the operator's group key (canonical JSON of the key values)
     key: str  # the event's identity: eventID, or a digest of the record
-    value: str | None = None  # value_count: the counted field's value, as canonical JSON
-
-    @property
-    def event_id(self) -> str | None:
-        found = self.event.get("eventID")
-        return found if isinstance(found, str) else None
+    value: str | None  # value_count: the counted field's value, as canonical JSON
+    event_id: str | None  # the eventID as the finding lists it (None when absent or not text)
 
     def dump(self) -> list[Any]:
-        return [self.time, self.rule_id, self.event, _origin(self.origin), self.group, self.key, self.value]
+        event = event_dict(self.event)
+        return [self.time, self.rule_id, event, _origin(self.origin), self.group, self.key, self.value]
 
     @classmethod
     def load(cls, data: list[Any]) -> Hit:
-        time, rule_id, event, origin, group, key, value = data
-        return cls(float(time), str(rule_id), event, _load_origin(origin), str(group), str(key), value)
+        time, rule_id, event, where, group, key, value = data
+        return cls(
+            float(time),
+            str(rule_id),
+            event,
+            _load_origin(where),
+            str(group),
+            str(key),
+            value,
+            event_id_of(event),
+        )
 
 
 @dataclass(slots=True)
@@ -46,7 +74,7 @@ class Window:
     group: str
     start: float
     end: float
-    event: dict[str, Any]
+    event: EventData
     origin: Origin
     first: float
     last: float
@@ -92,7 +120,7 @@ class Window:
             "group": self.group,
             "start": self.start,
             "end": self.end,
-            "event": self.event,
+            "event": event_dict(self.event),
             "origin": _origin(self.origin),
             "first": self.first,
             "last": self.last,

@@ -6,6 +6,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import orjson
+
+from engine.decoding.records import Origin
+from engine.detection.state.window import Hit, Window, event_dict
 from engine.state.windows import WindowStore
 from tests.detection.state.support import PACK, by_rule, denied, load, run, runnable
 
@@ -61,3 +65,18 @@ def test_state_kept_by_the_same_rules_continues_the_count(tmp_path: Path) -> Non
     assert first == []
     (finding,) = second
     assert finding["count"] == 5 and len(finding["event_ids"]) == 5
+
+
+def test_hits_and_windows_holding_event_text_save_the_event_itself() -> None:
+    """An event a parallel worker matched stays orjson text in the parent's windows; what the state
+    file gets, and what a finding renders, is the event as a dict, the same as for a parsed one."""
+    event = denied(30.0)
+    text = orjson.dumps(event)
+    origin = Origin("part.json", 4)
+    as_dict = Hit(30.0, "r", event, origin, '["a"]', event["eventID"], None, event["eventID"])
+    as_text = Hit(30.0, "r", text, origin, '["a"]', event["eventID"], None, event["eventID"])
+    assert as_text.dump() == as_dict.dump()
+    assert Hit.load(orjson.loads(orjson.dumps(as_text.dump()))) == as_dict
+    window = Window.open(as_text, 300.0)
+    assert window.dump()["event"] == event
+    assert event_dict(window.event) == event
