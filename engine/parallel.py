@@ -16,9 +16,10 @@ import gc
 import multiprocessing
 import os
 import signal
-import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -31,6 +32,7 @@ from engine.detection.compiled_rule import CompiledRule
 from engine.detection.state.operator import Operator
 from engine.detection.state.stage import StatefulStage, prepare
 from engine.detection.state.window import event_id_of
+from engine.errors import TrailwardenError
 from engine.event_time import event_seconds
 from engine.gc_tuning import scan_collector
 from engine.pipeline import Finding, Scanner
@@ -159,11 +161,20 @@ class _Worker:
 
 
 # A job is a few consecutive files: about 10,000 events of S3 delivery files, little enough that
-# both workers stay busy to the end, enough that the parent's per-job costs disappear.
+# both workers stay busy to the end, enough that the parent's per-job costs disappear. Jobs are
+# handed out this many per worker ahead of the one being merged, so no worker waits for the parent.
 JOB_BYTES = 2 * 1024 * 1024
 JOB_FILES = 32
+JOBS_AHEAD = 4
 
 _NOWHERE = Origin("", 0)  # a tick carries only a time; it never becomes evidence
+
+
+class WorkerDied(TrailwardenError):
+    """A worker process ended with files of its job unscanned: the scan cannot go on in order."""
+
+    exit_code = 3
+
 
 # The rules reach workers by fork (compiled code does not pickle); this is set only in the parent
 # just before the pool forks, and read only by the forked children.
@@ -177,17 +188,15 @@ def _open(path: str) -> BinaryIO:
 
 def _init_worker() -> None:
     global _WORKER
-    # The parent owns interruption: it is told of Ctrl-C/SIGTERM and ends the pool itself (with
-    # SIGTERM, which must simply end a worker, not run the parent's handler it inherited).
+    # The parent owns interruption: it is told of Ctrl-C/SIGTERM and stops handing out jobs (a
+    # SIGTERM sent to a worker must simply end it, not run the parent's handler it inherited).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     assert _FORK_ARGS is not None
     _WORKER = _Worker(*_FORK_ARGS)
 
 
-def _scan_files(job: list[tuple[str, int | None]] | None) -> list[FileResult] | None:
-    if job is None:
-        return None  # a blob the parent scans itself, in its place
+def _scan_files(job: list[tuple[str, int | None]]) -> list[FileResult]:
     assert _WORKER is not None
     return [_WORKER.scan(path, size) for path, size in job]
 
@@ -203,43 +212,73 @@ def scan_parallel(
     workers: int,
     progress: Callable[[Blob], None] | None = None,
 ) -> None:
-    """Scan `items` with `workers` processes, merging into `scanner` (the parent's) in order."""
+    """Scan `items` with `workers` processes, merging into `scanner` (the parent's) in order.
+
+    A ProcessPoolExecutor rather than multiprocessing.Pool: the Pool's worker-handler thread
+    also waits on the result pipe, so it spins for as long as a result is being read — a quarter
+    of a second of the parent's CPU per million events, taken from the workers on a busy machine —
+    and a Pool whose worker is killed (by the kernel's OOM killer, say) waits for its result
+    forever, where the executor says so."""
     global _FORK_ARGS
     stage = scanner.state
     if stage is not None and not isinstance(stage, StatefulStage):
         raise TypeError("a parallel scan windows in the parent: its scanner needs a local StatefulStage")
     _FORK_ARGS = (rules, scanner.evidence, Plan.of(stage), scanner.scope)
     pending: deque[Blob | Skip] = deque()
+    ahead: deque[Future[list[FileResult]] | None] = deque()  # None: an item the parent scans itself
     context = multiprocessing.get_context("fork")
     gc.freeze()  # what the workers inherit stays out of their collections: fewer copied pages
-    # The pool's result thread must win the GIL from the merging main thread for every piece of a
-    # result it reads, and a worker waits on the pipe meanwhile: hand the GIL over ten times as
-    # often as CPython's default 5 ms (measured: 2 workers 4.1 s -> 3.9 s on the bench corpus).
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(switch_interval, 0.0005))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
     try:
-        with context.Pool(workers, initializer=_init_worker) as pool:
-            for results in pool.imap(_scan_files, _jobs(items, pending)):
-                if results is None:  # a skip, or a blob the parent scans itself, in its place
-                    scanner.scan_blobs((pending.popleft(),), progress)
-                    continue
-                for result in results:
-                    blob = pending.popleft()
-                    assert isinstance(blob, Blob)
-                    with scan_collector():  # as for a blob scanned here: the merge makes as many objects
-                        _merge(scanner, stage, blob, result)
-                    if progress is not None:
-                        progress(blob)
+        for job in _jobs(items, pending):
+            ahead.append(None if job is None else pool.submit(_scan_files, job))
+            if len(ahead) > workers * JOBS_AHEAD:
+                _take(scanner, stage, pending, ahead.popleft(), progress)
+        while ahead:
+            _take(scanner, stage, pending, ahead.popleft(), progress)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # a job under way ends in well under a second
+        raise
+    else:
+        pool.shutdown()
     finally:
         _FORK_ARGS = None
         gc.unfreeze()
-        sys.setswitchinterval(switch_interval)
+
+
+def _take(
+    scanner: Scanner,
+    stage: StatefulStage | None,
+    pending: deque[Blob | Skip],
+    job: Future[list[FileResult]] | None,
+    progress: Callable[[Blob], None] | None,
+) -> None:
+    """Merge the next job's results, in input order; or scan the next item here, in its place."""
+    if job is None:  # a skip, or a blob that is not a plain local file
+        scanner.scan_blobs((pending.popleft(),), progress)
+        return
+    try:
+        results = job.result()
+    except BrokenProcessPool as exc:
+        where = pending[0].where if isinstance(pending[0], Skip) else pending[0].name
+        raise WorkerDied(
+            "a worker process ended without finishing its files (killed by the system, or out of memory?);"
+            f" the scan stopped at {where}",
+            hint="what was found before it is delivered; scan again, with fewer --workers if memory is short",
+        ) from exc
+    for result in results:
+        blob = pending.popleft()
+        assert isinstance(blob, Blob)
+        with scan_collector():  # as for a blob scanned here: the merge makes as many objects
+            _merge(scanner, stage, blob, result)
+        if progress is not None:
+            progress(blob)
 
 
 def _jobs(
     items: Iterable[Blob | Skip], pending: deque[Blob | Skip]
 ) -> Iterator[list[tuple[str, int | None]] | None]:
-    """Feed the pool (from its feeder thread). Local files go to workers by path, consecutive ones
+    """Jobs for the pool, in input order. Local files go to workers by path, consecutive ones
     together up to JOB_BYTES (a delivery file is small, and each job costs the parent a message and
     a wake-up); anything else — a skip, a blob that is not a plain file — keeps its place for the
     parent to handle."""
@@ -248,8 +287,11 @@ def _jobs(
     for item in items:
         pending.append(item)
         if isinstance(item, Blob) and item.path is not None and item.ack is None:
+            if item.size is None and job:  # a file of unknown size (a pipe, say) goes alone
+                yield job
+                job, size = [], 0
             job.append((item.path, item.size))
-            size += item.size or JOB_BYTES  # a file of unknown size goes alone
+            size += JOB_BYTES if item.size is None else item.size
             if size >= JOB_BYTES or len(job) >= JOB_FILES:
                 yield job
                 job, size = [], 0

@@ -33,7 +33,7 @@ from engine.detection.state.settings import (
     WindowSettings,
 )
 from engine.errors import TrailwardenError, UsageError
-from engine.parallel import default_workers, scan_parallel
+from engine.parallel import WorkerDied, default_workers, scan_parallel
 from engine.pipeline import Scanner
 from engine.scope import EventScope
 from engine.sinks.outputs import open_delivery
@@ -181,8 +181,12 @@ def scan(
         seen=_seen_events(state_path, follow),
     )
     _sigterm_as_interrupt()
+    stopped = False
     try:
         _run(scanner, rules, sources, options, progress, workers or default_workers())
+    except WorkerDied as exc:  # what was found before it is delivered, and the scan exits 3
+        stopped = True
+        click.echo(f"trailwarden: {exc}", err=True)
     except KeyboardInterrupt:
         delivery.interrupted = True
         click.echo("interrupted: delivering or spooling what was found so far", err=True)
@@ -199,7 +203,7 @@ def scan(
         rules_run=len(rules),
         delivery=report.lines,
     )
-    incomplete = bool(stats.skipped or report.failed or ruleset.errors)
+    incomplete = bool(stopped or stats.skipped or report.failed or ruleset.errors)
     raise SystemExit(exit_code(stats.findings_by_severity, fail_on, incomplete))
 
 

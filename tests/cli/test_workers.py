@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -105,3 +110,49 @@ def test_stateful_windows_are_identical_with_two_workers(tmp_path: Path, options
     if "--max-waiting" in options:
         assert any("--max-waiting" in line for line in notes)
     assert notes == _notes(two.stderr)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the worker processes")
+def test_a_worker_killed_mid_scan_stops_the_scan_with_an_error_instead_of_hanging(tmp_path: Path) -> None:
+    """A worker the system kills (the OOM killer, say) leaves its job unfinished: the scan says so,
+    delivers what it found, and exits 3 — it does not wait for the lost job forever."""
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps({"Records": [event(eventID="r1", userIdentity=ROOT_IDENTITY)]}))
+    stuck = tmp_path / "stuck.json"
+    os.mkfifo(stuck)  # a worker opening it waits for a writer that never comes: it is busy until killed
+    command = [
+        sys.executable,
+        "-m",
+        "engine.cli",
+        "scan",
+        str(first),
+        str(stuck),
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
+    scan = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(scan.pid)) < 2 and time.monotonic() < deadline and scan.poll() is None:
+            time.sleep(0.05)
+        workers = _children(scan.pid)
+        assert len(workers) == 2, "the scan never started its two workers"
+        time.sleep(1.0)  # the other worker scans first.json meanwhile, and the parent merges it
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        out, err = scan.communicate(timeout=60)
+    finally:
+        scan.kill()
+    text = err.decode()
+    assert scan.returncode == 3, text
+    assert "a worker process ended without finishing its files" in text
+    assert "Scanned " in text  # the summary is still printed
+    assert out and {json.loads(line)["event_id"] for line in out.splitlines()} == {"r1"}  # found before: delivered
