@@ -3,11 +3,11 @@ order, as one process.
 
 Workers only evaluate. Each returns, per file, an ordered list of what it saw: findings of rules
 that make one per event, and the records that matched stateful rules (dedup, thresholds,
-correlation members). The parent takes results in file order (`Pool.imap`), emits the findings
-and feeds the stateful matches to its own stateful stage — so windows see exactly the sequence a
-one-process scan would, and the output is identical, not merely the same set. Only plain local
-files go to workers (they reopen them by path); stdin, S3, SQS and API blobs are scanned in the
-parent, in their place in the order.
+correlation members). The parent takes results in file order (jobs are handed out a few ahead of
+the one it merges), emits the findings and feeds the stateful matches to its own stateful stage —
+so windows see exactly the sequence a one-process scan would, and the output is identical, not
+merely the same set. Only plain local files go to workers (they reopen them by path); stdin, S3,
+SQS and API blobs are scanned in the parent, in their place in the order.
 """
 
 from __future__ import annotations
@@ -38,13 +38,13 @@ from engine.gc_tuning import scan_collector
 from engine.pipeline import Finding, Scanner
 from engine.sources.blob import Blob
 
-# What a worker saw in one file, in order: ("finding", finding), ("hits", event as JSON, origin as a
-# tuple, eventTime, eventID, the matches prepared for the windows), or ("tick", eventTime) — a record newer than any
-# before it in the file, which may move the windows' watermark in the parent exactly where it
-# would have moved in one process. The parent's share of a parallel scan is serial, so workers do
-# all they can: they compute each match's group keys, counted values and event identity
-# (stage.prepare), and events travel as orjson text, which is written several times faster than a
-# dict is pickled and which the parent keeps as it is until a finding shows the event.
+# What a worker saw in one file, in order: ("finding", finding); ("hits", event as JSON, origin as
+# a tuple, eventTime, eventID, the matches prepared for the windows); or ("tick", eventTime) — a
+# record newer than any before it in the file, which may move the windows' watermark in the parent
+# exactly where it would have moved in one process. The parent's share of a parallel scan is
+# serial, so workers do all they can: they compute each match's group keys, counted values and
+# event identity (stage.prepare), and events travel as orjson text, which is written several times
+# faster than a dict is pickled and which the parent keeps as it is until a finding shows it.
 Action = tuple[Any, ...]
 
 
