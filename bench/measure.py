@@ -1,10 +1,12 @@
 """Run one measured command in a fresh process: its wall time, its own peak RSS, and the peak of the
 summed RSS of its whole process tree (what a machine running `--workers N` must hold).
 
-The process's own peak comes from `os.wait4`, which reports the rusage of exactly that child (and of
-the children it waited for, as a maximum, not a sum) — unlike RUSAGE_CHILDREN, a maximum over every
-child the benchmark ever ran. The tree's peak is sampled from /proc every 20 ms, so it can miss a
-spike shorter than that; it is None where /proc is not there."""
+The peak RSS of a process is its `VmHWM` in /proc, read every 20 ms for the process and each of its
+descendants; the largest is reported. Not `ru_maxrss`: Linux carries the resident size of the
+memory a process had before `exec` into it, so a child of this benchmark reported at least the
+benchmark's own size (which grows as it keeps findings to compare: 220-300 MB by the end of a
+1 GiB run, whatever the engine used). `ru_maxrss` from `os.wait4` is the fallback where /proc is
+not there. The tree's summed peak is sampled too, so it can miss a spike shorter than 20 ms."""
 
 from __future__ import annotations
 
@@ -22,21 +24,25 @@ class Run:
     seconds: float
     cpu_seconds: float  # user + system, of the process and the children it waited for (workers)
     returncode: int
-    peak_rss_mb: float  # the process itself (and the largest of its children), from wait4
+    peak_rss_mb: float  # the largest of the process and its descendants (VmHWM; wait4 without /proc)
     tree_rss_mb: float | None  # the largest sum over the process and its descendants, sampled
     stdout: str
     stderr: str
 
 
-def _rss_kib(pid: int) -> int:
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process, in KiB; zeros once it is gone."""
+    rss = hwm = 0
     try:
         with open(f"/proc/{pid}/status", "rb") as handle:
             for line in handle:
                 if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1])
+                    rss = int(line.split()[1])
+                elif line.startswith(b"VmHWM:"):
+                    hwm = int(line.split()[1])
     except (OSError, ValueError):
         pass
-    return 0
+    return rss, hwm
 
 
 def _children(pid: int) -> list[int]:
@@ -47,26 +53,28 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def _tree_rss_kib(root: int) -> int:
-    total, pending = 0, [root]
-    while pending:
-        pid = pending.pop()
-        total += _rss_kib(pid)
-        pending.extend(_children(pid))
-    return total
-
-
 class _TreeSampler(threading.Thread):
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.interval = interval
-        self.peak_kib = 0
+        self.peak_kib = 0  # the largest sum of RSS over the tree
+        self.hwm_kib = 0  # the largest VmHWM of one process of the tree
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
-            self.peak_kib = max(self.peak_kib, _tree_rss_kib(self.pid))
+            self.sample()
+
+    def sample(self) -> None:
+        total, pending = 0, [self.pid]
+        while pending:
+            pid = pending.pop()
+            rss, hwm = _memory_kib(pid)
+            total += rss
+            self.hwm_kib = max(self.hwm_kib, hwm)
+            pending.extend(_children(pid))
+        self.peak_kib = max(self.peak_kib, total)
 
 
 def run(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
@@ -89,7 +97,8 @@ def run(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path 
             seconds=seconds,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             returncode=process.returncode,
-            peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+            peak_rss_mb=(sampler.hwm_kib if sampler is not None and sampler.hwm_kib else usage.ru_maxrss)
+            / 1024,
             tree_rss_mb=sampler.peak_kib / 1024 if sampler is not None and sampler.peak_kib else None,
             stdout=out.text(),
             stderr=err.text(),
