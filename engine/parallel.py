@@ -232,7 +232,9 @@ def scan_parallel(
     try:
         for job in _jobs(items, pending):
             ahead.append(None if job is None else pool.submit(_scan_files, job))
-            if len(ahead) > workers * JOBS_AHEAD:
+            # an item the parent scans itself (stdin, an S3 or SQS blob, which is acknowledged only
+            # once scanned) goes as soon as its turn comes, not held back behind later jobs
+            while ahead and (ahead[0] is None or len(ahead) > workers * JOBS_AHEAD):
                 _take(scanner, stage, pending, ahead.popleft(), progress)
         while ahead:
             _take(scanner, stage, pending, ahead.popleft(), progress)
