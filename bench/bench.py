@@ -174,8 +174,10 @@ def _rounds(
     Returns the rounds and the last findings of each scan."""
     rounds, found_one, found_many = [], [], []
     for number in range(1, repeat + 1):
-        log(f"  round {number} of {repeat}: baseline (gzip.open + json.load), trailwarden scan with 1 worker"
-            + (f" and {setup.workers_all}" if parallel else "") + " …")  # fmt: skip
+        scans = f"1 worker and {setup.workers_all}" if parallel else "1 worker"
+        log(
+            f"  round {number} of {repeat}: baseline (gzip.open + json.load), trailwarden scan with {scans} …"
+        )
         baseline = _phase(setup, "baseline", corpus.paths())
         one, found_one = _scan(setup, corpus, 1, "1")
         many, found_many = _scan(setup, corpus, setup.workers_all, "all") if parallel else (one, found_one)
