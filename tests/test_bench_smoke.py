@@ -102,3 +102,18 @@ def test_rule_variants_pad_a_small_pack_to_sixty_valid_rules(tmp_path: Path) -> 
     originals = {(r.id, r.names) for r in eks}
     variants = [r for r in padded.selected() if "-bench-variant-" in r.id]
     assert all((r.id.split("-bench-variant-")[0], r.names) not in originals for r in variants)
+
+
+def test_each_round_is_reported_and_the_best_of_them_is_the_figure(summary: dict[str, Any]) -> None:
+    """Baseline and scans run in rounds (three by default): every round has its figures, and the
+    headline one-worker and all-cores rates are the best of their rounds."""
+    rounds = summary["generated"]["rounds"]
+    assert len(rounds) == 3
+    for figures in rounds:
+        assert all(
+            figures[key] > 0 for key in ("baseline_eps", "engine_eps_1", "engine_eps_all", "all_vs_one")
+        )
+    assert summary["engine_eps_1"] == max(r["engine_eps_1"] for r in rounds)
+    assert summary["engine_eps_all"] == max(r["engine_eps_all"] for r in rounds)
+    assert summary["baseline_eps"] == max(r["baseline_eps"] for r in rounds)
+    assert isinstance(summary["generated"]["startup_dominates"], bool)
