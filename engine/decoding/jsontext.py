@@ -141,13 +141,38 @@ def _loads_plain(data: bytes | str) -> Any:
 
 def _raw_decode(decoder: json.JSONDecoder, text: str, pos: int) -> tuple[Any, int]:
     try:
-        return decoder.raw_decode(text, pos)
+        value, end = decoder.raw_decode(text, pos)
     except json.JSONDecodeError as exc:
         raise JSONProblem(_stdlib_message(exc, text), exc.lineno, exc.colno) from None
     except ValueError as exc:
         raise _position_problem(text, pos, str(exc)) from None
     except RecursionError:
         raise _position_problem(text, pos, "nested too deeply to read") from None
+    if _SURROGATE_ESCAPE.search(text, pos, end) and _holds_lone_surrogate(value):
+        raise _position_problem(text, pos, "lone surrogate in string")
+    return value, end
+
+
+# The standard library reads an escaped lone surrogate ("\ud800") into a str that is not Unicode;
+# orjson refuses such a document, and nothing downstream (findings, formats, sinks) could write one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _stdlib_message(exc: json.JSONDecodeError, text: str) -> str:

@@ -240,3 +240,15 @@ def test_json_lines_after_a_bare_number_are_all_read() -> None:
     items = decode(b"5\n" + b"\n".join(lines) + b"\n", "x.jsonl")
     assert [r.event["eventID"] for r in records(items)] == [f"e{i}" for i in range(10)]
     assert [s.reason for s in skips(items)] == ["not CloudTrail: a JSON number, not an object or an array"]
+
+
+def test_a_lone_surrogate_in_documents_written_back_to_back_is_a_skip_not_a_crash() -> None:
+    """Firehose-style `{…}{…}` files are read by the standard library, which accepts an escaped
+    lone surrogate that no finding could be written with: that document is skipped with a reason,
+    the one before it still counts."""
+    bad = json.dumps({"Records": [event(eventID="bad", userAgent="x\ud800y")]})
+    data = (json.dumps({"Records": [event(eventID="good")]}) + bad).encode()
+    items = decode(data, "run.json")
+    assert [e["eventID"] for e in events_of(items)] == ["good"]
+    [skip] = skips(items)
+    assert "lone surrogate in string" in skip.reason

@@ -95,3 +95,21 @@ def test_runs_of_documents_read_numbers_and_constants_as_orjson_does() -> None:
     assert list(iter_documents(b"{}{" + b'"a": ' + b"1" * 5000 + b"}", 250))[1]["a"] == float("inf")
     with pytest.raises(JSONProblem, match="NaN is not a JSON value"):
         list(iter_documents(b'{}{"a": NaN}', 250))
+
+
+@pytest.mark.parametrize("where", ['{"a": "x\\ud800y"}', '{"\\udc00": 1}', '[["\\ud83d"]]'])
+def test_runs_of_documents_refuse_a_lone_surrogate_as_orjson_does(where: str) -> None:
+    """The standard library reads an escaped lone surrogate into a str no sink can write (the scan
+    used to crash writing the finding); like orjson on one document, a run refuses that document."""
+    with pytest.raises(JSONProblem, match="surrogate in string"):
+        loads(where.encode(), 250)
+    documents = iter_documents(b'{"a": 1}' + where.encode(), 250)
+    assert next(documents) == {"a": 1}
+    with pytest.raises(JSONProblem, match="lone surrogate in string"):
+        next(documents)
+
+
+def test_runs_of_documents_keep_surrogate_pairs_and_escaped_backslashes() -> None:
+    """A pair is one character (an emoji), and `\\\\ud800` is a backslash and text: both are read."""
+    first, second = iter_documents(b'{"a": "\\ud83d\\ude00"}{"b": "\\\\ud800"}', 250)
+    assert first == {"a": "\U0001f600"} and second == {"b": "\\ud800"}
