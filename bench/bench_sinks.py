@@ -25,8 +25,8 @@ import structlog
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.sinks import Dispatcher, SinkOptions, open_sink
-from engine.state.db import StateDB
-from engine.state.spool import Spool
+from engine.statefile.db import StateDB
+from engine.statefile.spool import Spool
 from tests.sinks.conftest import make_finding
 from tests.sinks.servers import (
     ElasticServer,

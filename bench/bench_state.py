@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.decoding.records import Origin, Record
 from engine.detection.build import load_ruleset
 from engine.detection.compiled_rule import CompiledRule
-from engine.detection.state.members import with_members
-from engine.detection.state.settings import DEFAULT_LATENESS, DEFAULT_MAX_GROUPS, WindowSettings
+from engine.detection.stateful.members import with_members
+from engine.detection.stateful.settings import DEFAULT_LATENESS, DEFAULT_MAX_GROUPS, WindowSettings
 from engine.log import configure_logging
 from engine.pipeline import Scanner
 

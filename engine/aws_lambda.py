@@ -41,8 +41,8 @@ import structlog
 from engine.decoding.records import Skip
 from engine.detection.build import load_ruleset
 from engine.detection.compiled_rule import CompiledRule
-from engine.detection.state.members import with_members
-from engine.detection.state.settings import WindowSettings
+from engine.detection.stateful.members import with_members
+from engine.detection.stateful.settings import WindowSettings
 from engine.errors import RuleError, SourceError, UsageError
 from engine.log import configure_logging
 from engine.pipeline import Scanner

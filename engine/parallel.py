@@ -29,9 +29,9 @@ import orjson
 
 from engine.decoding.records import Origin, Record, Skip
 from engine.detection.compiled_rule import CompiledRule
-from engine.detection.state.operator import Operator
-from engine.detection.state.stage import StatefulStage, prepare
-from engine.detection.state.window import event_id_of
+from engine.detection.stateful.operator import Operator
+from engine.detection.stateful.stage import StatefulStage, prepare
+from engine.detection.stateful.window import event_id_of
 from engine.errors import TrailwardenError
 from engine.event_time import event_seconds
 from engine.gc_tuning import scan_collector

@@ -17,13 +17,13 @@ from engine.decoding import LeanPlan, decode_blob
 from engine.decoding.records import Record, Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.evaluator import Evaluator
-from engine.detection.state.candidates import Candidate, CandidateSplit
-from engine.detection.state.settings import WindowSettings
-from engine.detection.state.stage import StatefulStage
+from engine.detection.stateful.candidates import Candidate, CandidateSplit
+from engine.detection.stateful.settings import WindowSettings
+from engine.detection.stateful.stage import StatefulStage
 from engine.findings.builder import build_finding
 from engine.gc_tuning import scan_collector
 from engine.sources.blob import Blob
-from engine.state.seen_events import SeenEvents
+from engine.statefile.seen_events import SeenEvents
 
 log = structlog.get_logger("trailwarden.scan")
 
@@ -80,7 +80,7 @@ class Scanner:
     `flush`, when given, is called before a blob is acknowledged: it must return True only when
     every finding emitted so far has been delivered or spooled (at-least-once delivery).
 
-    Dedup, threshold and correlation rules go through a stateful stage (engine.detection.state),
+    Dedup, threshold and correlation rules go through a stateful stage (engine.detection.stateful),
     configured by `windows`; `finish()` closes its open windows, so call it before closing the
     delivery. With no stateful rule loaded the stage does not exist and costs nothing.
 

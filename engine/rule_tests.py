@@ -16,8 +16,8 @@ from typing import Any
 from engine.decoding.records import Origin, Record
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.evaluator import Evaluator
-from engine.detection.state.members import feed_only
-from engine.detection.state.settings import WindowSettings
+from engine.detection.stateful.members import feed_only
+from engine.detection.stateful.settings import WindowSettings
 from engine.pipeline import Scanner
 from engine.rules.model import RuleTest
 

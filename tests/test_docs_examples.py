@@ -44,9 +44,9 @@ def _check_block(block: str, tmp_path: Path) -> None:
         assert load_sink_config(path)
         return
     if keys <= {"tests"}:
-        return  # a fragment of a rule (stateful tests); tests/detection/state/test_readme.py runs its rule
+        return  # a fragment of a rule (stateful tests); tests/detection/stateful/test_readme.py runs its rule
     if any(doc.get("kind") == "correlation" for doc in docs):
-        return  # needs the bundled members beside it: tests/detection/state/test_readme.py loads it
+        return  # needs the bundled members beside it: tests/detection/stateful/test_readme.py loads it
     if keys == {"condition"}:
         head = "id: doc-fragment\ntitle: t\ndescription: d\nseverity: low\n"
         block = head + block + "---\n" + _readme_lists_and_macros()

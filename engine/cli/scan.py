@@ -24,9 +24,9 @@ from engine.cli.options import (
 )
 from engine.cli.summary import print_summary
 from engine.detection.compiled_rule import CompiledRule
-from engine.detection.state.clock import parse_duration
-from engine.detection.state.members import with_members
-from engine.detection.state.settings import (
+from engine.detection.stateful.clock import parse_duration
+from engine.detection.stateful.members import with_members
+from engine.detection.stateful.settings import (
     DEFAULT_LATENESS,
     DEFAULT_MAX_GROUPS,
     DEFAULT_MAX_WAITING,
@@ -39,8 +39,8 @@ from engine.scope import EventScope
 from engine.sinks.outputs import open_delivery
 from engine.sources import SourceOptions, open_sources
 from engine.sources.blob import Blob
-from engine.state.db import StateDB
-from engine.state.seen_events import SeenEvents
+from engine.statefile.db import StateDB
+from engine.statefile.seen_events import SeenEvents
 
 
 @click.command()

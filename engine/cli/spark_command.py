@@ -18,8 +18,8 @@ from engine.cli.options import (
     source_options,
 )
 from engine.cli.summary import print_summary
-from engine.detection.state.members import with_members
-from engine.detection.state.settings import DEFAULT_MAX_GROUPS
+from engine.detection.stateful.members import with_members
+from engine.detection.stateful.settings import DEFAULT_MAX_GROUPS
 from engine.errors import TrailwardenError
 from engine.formats import get_format
 from engine.scope import EventScope

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.detection.compiled_rule import INSIGHT, CompiledRule, MatchCheck, Suppressor
 from engine.detection.conditions import ConditionCompiler, Predicate
-from engine.detection.state.spec import compile_stateful
+from engine.detection.stateful.spec import compile_stateful
 from engine.detection.template import compile_template
 from engine.errors import RuleError
 from engine.rules.loader import ParsedRules, parse_rule_files

@@ -13,7 +13,7 @@ from engine.rules.expressions import Search
 from engine.rules.model import Rule
 
 if TYPE_CHECKING:
-    from engine.detection.state.spec import StatefulSpec
+    from engine.detection.stateful.spec import StatefulSpec
 
 INSIGHT = "AwsCloudTrailInsight"
 
@@ -42,7 +42,7 @@ class CompiledRule:
     render_title: Callable[[Any], str]
     context: tuple[tuple[str, Search], ...]
     enabled: bool = True
-    stateful: StatefulSpec | None = None  # dedup, threshold or correlation: run by engine.detection.state
+    stateful: StatefulSpec | None = None  # dedup, threshold or correlation: run by engine.detection.stateful
     id: str = field(init=False)  # the rule's id, read for every match: an attribute, not a property
 
     def __post_init__(self) -> None:

@@ -47,7 +47,7 @@ def _key_paths(rules: Sequence[CompiledRule]) -> tuple[Path, ...]:
 
 class RuleIndex:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        # A correlation matches no single event: its members' matches feed engine.detection.state.
+        # A correlation matches no single event: its members' matches feed engine.detection.stateful.
         self.rules = tuple(rule for rule in rules if rule.enabled and rule.rule.kind != "correlation")
         self.key_paths = _key_paths(self.rules)
         self._cache: dict[tuple[Any, ...], tuple[CompiledRule, ...]] = {}

@@ -29,7 +29,7 @@ from engine.sinks.base import Delivery, Finding, Sink, finding_id
 from engine.sinks.batching import Batcher, chunk
 from engine.sinks.deliver import send_with_retry
 from engine.sinks.redact import redact
-from engine.state.spool import PENDING, REJECTED, Spool
+from engine.statefile.spool import PENDING, REJECTED, Spool
 
 log = structlog.get_logger()
 
@@ -158,7 +158,7 @@ class _Lane:
 class Dispatcher:
     """Buffers findings per sink, sends full batches, spools what cannot be delivered.
 
-    `spool` None means the fallback spool file (see `engine.state.spool`), so a run without
+    `spool` None means the fallback spool file (see `engine.statefile.spool`), so a run without
     `--state` still loses nothing. Call `start()` (or just `submit`) — it first re-sends what an
     earlier run left in the spool — then `submit` each finding, `flush()` whenever the pipeline
     wants everything so far settled (before acknowledging a source object), and `close()` once."""

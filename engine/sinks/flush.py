@@ -13,8 +13,8 @@ from engine.errors import Location, UsageError
 from engine.sinks.base import SinkOptions
 from engine.sinks.config import open_routes
 from engine.sinks.dispatch import Dispatcher, DispatchReport, Route
-from engine.state.db import StateDB
-from engine.state.spool import Spool
+from engine.statefile.db import StateDB
+from engine.statefile.spool import Spool
 
 
 def flush_spool(

@@ -12,8 +12,8 @@ from engine.formats import get_format
 from engine.sinks.base import SinkOptions
 from engine.sinks.config import open_routes
 from engine.sinks.dispatch import Dispatcher, Route
-from engine.state.db import StateDB
-from engine.state.spool import Spool
+from engine.statefile.db import StateDB
+from engine.statefile.spool import Spool
 
 
 class Delivery:

@@ -27,7 +27,7 @@ from engine.sources.ack_group import AckGroup
 from engine.sources.blob import Blob
 from engine.sources.payload import payload_blob
 from engine.sources.rate import TokenBucket
-from engine.state.checkpoints import Checkpoints, StreamProgress, open_checkpoints
+from engine.statefile.checkpoints import Checkpoints, StreamProgress, open_checkpoints
 
 log = structlog.get_logger("trailwarden.cloudtrail_api")
 

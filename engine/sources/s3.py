@@ -9,7 +9,7 @@ account and region reach the scan roughly in time order.
 
 With `--follow` the region folders are listed again every poll from a little before the last key
 read (late deliveries sort just before it; day folders roll over on their own because keys sort
-across them). Progress is checkpointed per region folder (engine.state.checkpoints)."""
+across them). Progress is checkpointed per region folder (engine.statefile.checkpoints)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ from engine.sources.trail_keys import (
     parse_layout,
     rewind,
 )
-from engine.state.checkpoints import Checkpoints, StreamProgress, open_checkpoints
+from engine.statefile.checkpoints import Checkpoints, StreamProgress, open_checkpoints
 
 log = structlog.get_logger("trailwarden.s3")
 

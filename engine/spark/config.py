@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.detection.state.settings import DEFAULT_MAX_GROUPS
+from engine.detection.stateful.settings import DEFAULT_MAX_GROUPS
 from engine.scope import EventScope
 from engine.spark.rules import RulePlan
 

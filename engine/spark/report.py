@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.decoding.records import Skip
-from engine.detection.state.candidates import WindowCounts
+from engine.detection.stateful.candidates import WindowCounts
 from engine.pipeline import ScanStats
 
 SCAN = "part"

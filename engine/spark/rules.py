@@ -18,7 +18,7 @@ import structlog
 
 from engine.detection.build import load_ruleset
 from engine.detection.compiled_rule import CompiledRule
-from engine.detection.state.members import with_members
+from engine.detection.stateful.members import with_members
 from engine.errors import RuleError
 from engine.resources import bundled_rules_dir
 from engine.rules.loader import rule_files

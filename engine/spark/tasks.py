@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 from engine.decoding.records import Skip
-from engine.detection.state.candidates import Candidate, CandidateReplay, CandidateSplit
+from engine.detection.stateful.candidates import Candidate, CandidateReplay, CandidateSplit
 from engine.errors import SinkError
 from engine.log import configure_logging
 from engine.pipeline import Scanner

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import run
-from tests.detection.state.support import ALICE, BOB, PACK, call, denied, write_trail_file
+from tests.detection.stateful.support import ALICE, BOB, PACK, call, denied, write_trail_file
 from tests.helpers import REPO, ROOT_IDENTITY, event, write_rules
 
 

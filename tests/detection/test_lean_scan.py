@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine.detection.build import load_ruleset
-from engine.detection.state.members import with_members
+from engine.detection.stateful.members import with_members
 from engine.pipeline import Scanner, ScanStats
 from engine.sources import SourceOptions
 from engine.sources.local import open_local

@@ -10,8 +10,8 @@ import pytest
 
 from engine.sinks import Delivery, Dispatcher, Route, Settled, SinkOptions, flush_spool, open_sink
 from engine.sinks.base import Finding, Sink, finding_id
-from engine.state.db import StateDB
-from engine.state.spool import REJECTED, Spool
+from engine.statefile.db import StateDB
+from engine.statefile.spool import REJECTED, Spool
 from tests.sinks.conftest import FakeClock, fast_policy, findings
 from tests.sinks.servers import WebhookReceiver, free_port
 

@@ -10,8 +10,8 @@ import pytest
 from engine.errors import UsageError
 from engine.sinks import Dispatcher, SinkOptions, open_sink
 from engine.sinks.deliver import send_with_retry
-from engine.state.db import StateDB
-from engine.state.spool import REJECTED, Spool
+from engine.statefile.db import StateDB
+from engine.statefile.spool import REJECTED, Spool
 from tests.sinks.conftest import FakeClock, fast_policy, findings
 from tests.sinks.servers import ElasticServer, basic, free_port
 

@@ -9,8 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from engine.state.db import StateDB
-from engine.state.spool import Spool
+from engine.statefile.db import StateDB
+from engine.statefile.spool import Spool
 from tests.helpers import REPO
 from tests.sinks.servers import WebhookReceiver
 
@@ -20,8 +20,8 @@ CHILD = textwrap.dedent(
     import structlog
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout is the report
     from engine.sinks import Dispatcher, RetryPolicy, SinkOptions, open_sink
-    from engine.state.db import StateDB
-    from engine.state.spool import Spool
+    from engine.statefile.db import StateDB
+    from engine.statefile.spool import Spool
     from tests.sinks.conftest import make_finding
 
     port, state = sys.argv[1], sys.argv[2]

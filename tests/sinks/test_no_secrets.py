@@ -16,8 +16,8 @@ import structlog
 
 from engine.errors import UsageError
 from engine.sinks import Dispatcher, Route, SinkOptions, install_redaction, load_sink_config, open_sink
-from engine.state.db import StateDB
-from engine.state.spool import Spool
+from engine.statefile.db import StateDB
+from engine.statefile.spool import Spool
 from tests.sinks.conftest import FakeClock, fast_policy, findings
 from tests.sinks.servers import HttpServer, Reply, free_port, reply
 

@@ -12,8 +12,8 @@ from moto.server import ThreadedMotoServer
 
 from engine.errors import UsageError
 from engine.sinks import Dispatcher, open_sink
-from engine.state.db import StateDB
-from engine.state.spool import Spool
+from engine.statefile.db import StateDB
+from engine.statefile.spool import Spool
 from tests.sinks.conftest import findings
 from tests.sinks.servers import free_port
 

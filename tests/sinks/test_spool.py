@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.state.db import StateDB
-from engine.state.spool import PENDING, REJECTED, Spool, default_spool_path
+from engine.statefile.db import StateDB
+from engine.statefile.spool import PENDING, REJECTED, Spool, default_spool_path
 from tests.sinks.conftest import findings
 
 SINK = "splunk+https://splunk.local:8088"

@@ -21,8 +21,8 @@ from engine.sources import SourceOptions
 from engine.sources.blob import Blob
 from engine.sources.cloudtrail_api import OVERLAP, LookupReader, parse_spec
 from engine.sources.rate import TokenBucket
-from engine.state.checkpoints import Checkpoints
-from engine.state.db import StateDB
+from engine.statefile.checkpoints import Checkpoints
+from engine.statefile.db import StateDB
 from tests.sources.trail import event_record
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

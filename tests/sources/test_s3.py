@@ -20,8 +20,8 @@ from engine.sources.blob import Blob
 from engine.sources.s3 import S3Reader
 from engine.sources.s3_fetch import ObjectRef, fetch_objects
 from engine.sources.trail_keys import Scope, parse_key
-from engine.state.checkpoints import Checkpoints
-from engine.state.db import StateDB
+from engine.statefile.checkpoints import Checkpoints
+from engine.statefile.db import StateDB
 from tests.sources.aws_server import aws_client
 from tests.sources.trail import DAYS, TrailObject, log_file, logs, org_trail, upload, write_local
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.detection.state.support import BASE, PACK, call, denied, write_trail_file
+from tests.detection.stateful.support import BASE, PACK, call, denied, write_trail_file
 from tests.helpers import write_rules
 
 ACCOUNTS = ("111122223333", "444455556666")

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from engine.decoding.records import Origin, Record
-from engine.detection.state.candidates import Candidate, CandidateReplay
+from engine.detection.stateful.candidates import Candidate, CandidateReplay
 from engine.pipeline import Scanner
-from tests.detection.state.support import load, run, runnable
+from tests.detection.stateful.support import load, run, runnable
 from tests.spark.exports import STATEFUL_RULES, scenario
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from engine.detection.build import load_ruleset
-from engine.detection.state.members import with_members
+from engine.detection.stateful.members import with_members
 from engine.spark.inputs import InputFile
 from engine.spark.partitions import TARGET_BYTES, default_count, plan_partitions
 from engine.spark.rules import compile_count, compiled_rules, plan_rules
-from tests.detection.state.support import PACK
+from tests.detection.stateful.support import PACK
 from tests.helpers import write_rules
 
 

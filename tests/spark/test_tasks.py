@@ -21,7 +21,7 @@ from engine.spark.output import Destination, PartWriter, prepare
 from engine.spark.report import TaskReport
 from engine.spark.rules import compiled_rules, plan_rules
 from engine.spark.tasks import Shuffled, _scan_one, scan_task, window_task
-from tests.detection.state.support import PACK, call, denied, write_trail_file
+from tests.detection.stateful.support import PACK, call, denied, write_trail_file
 from tests.helpers import write_rules
 
 

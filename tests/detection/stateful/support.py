@@ -15,8 +15,8 @@ import orjson
 from engine.decoding.records import Origin, Record
 from engine.detection.build import load_ruleset
 from engine.detection.compiled_rule import CompiledRule
-from engine.detection.state.members import with_members
-from engine.detection.state.settings import WindowSettings
+from engine.detection.stateful.members import with_members
+from engine.detection.stateful.settings import WindowSettings
 from engine.pipeline import Scanner, ScanStats
 from engine.rules.ruleset import RuleSet
 from engine.sources import SourceOptions, open_sources

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from tests.detection.state.support import BOB, PACK, call, denied, write_trail_file
+from tests.detection.stateful.support import BOB, PACK, call, denied, write_trail_file
 from tests.helpers import REPO, write_rules
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.state.checkpoints import Checkpoints, StreamProgress
-from engine.state.db import StateDB
+from engine.statefile.checkpoints import Checkpoints, StreamProgress
+from engine.statefile.db import StateDB
 
 ITEMS = [f"k{n:02d}" for n in range(10)]
 

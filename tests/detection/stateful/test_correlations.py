@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.detection.state.support import ALICE, BOB, PACK, by_rule, call, load, run, runnable
+from tests.detection.stateful.support import ALICE, BOB, PACK, by_rule, call, load, run, runnable
 
 ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.detection.state.support import (
+from tests.detection.stateful.support import (
     ALICE,
     by_rule,
     call,

@@ -9,9 +9,9 @@ from typing import Any
 
 import orjson
 
-from engine.detection.state.clock import iso
-from engine.detection.state.operator import Operator
-from engine.detection.state.window import Window, event_dict
+from engine.detection.stateful.clock import iso
+from engine.detection.stateful.operator import Operator
+from engine.detection.stateful.window import Window, event_dict
 from engine.findings.builder import build_finding
 
 

@@ -19,10 +19,10 @@ import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.detection.state.groups import GroupTable
-from engine.detection.state.operator import Operator, Output
-from engine.detection.state.spec import Condition, StatefulSpec
-from engine.detection.state.window import Hit, Window
+from engine.detection.stateful.groups import GroupTable
+from engine.detection.stateful.operator import Operator, Output
+from engine.detection.stateful.spec import Condition, StatefulSpec
+from engine.detection.stateful.window import Hit, Window
 
 if TYPE_CHECKING:
     from engine.detection.compiled_rule import CompiledRule

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from engine.decoding.records import Origin, Record
-from engine.detection.state.clock import event_seconds
-from engine.detection.state.members import feed_only
-from engine.detection.state.settings import DEFAULT_MAX_EVENT_IDS, DEFAULT_MAX_GROUPS, WindowSettings
-from engine.detection.state.stage import StatefulStage, is_stateful
+from engine.detection.stateful.clock import event_seconds
+from engine.detection.stateful.members import feed_only
+from engine.detection.stateful.settings import DEFAULT_MAX_EVENT_IDS, DEFAULT_MAX_GROUPS, WindowSettings
+from engine.detection.stateful.stage import StatefulStage, is_stateful
 from engine.findings.builder import event_key
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from engine.state.db import StateDB
+from engine.statefile.db import StateDB
 
 PENDING = "pending"
 REJECTED = "rejected"

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from engine.state.db import StateDB
+from engine.statefile.db import StateDB
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS seen_events (

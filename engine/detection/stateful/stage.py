@@ -26,18 +26,18 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from engine.decoding.records import Origin, Record
-from engine.detection.state.clock import duration_text, event_seconds, iso
-from engine.detection.state.counting import CountingOperator, EventCountOperator, ValueCountOperator
-from engine.detection.state.dedup import DedupOperator
-from engine.detection.state.findings import window_finding
-from engine.detection.state.operator import Operator
-from engine.detection.state.ordered import OrderedOperator
-from engine.detection.state.settings import WindowSettings
-from engine.detection.state.spec import StatefulSpec, canonical
-from engine.detection.state.temporal import TemporalOperator
-from engine.detection.state.window import EventData, Hit, Window, event_id_of
+from engine.detection.stateful.clock import duration_text, event_seconds, iso
+from engine.detection.stateful.counting import CountingOperator, EventCountOperator, ValueCountOperator
+from engine.detection.stateful.dedup import DedupOperator
+from engine.detection.stateful.findings import window_finding
+from engine.detection.stateful.operator import Operator
+from engine.detection.stateful.ordered import OrderedOperator
+from engine.detection.stateful.settings import WindowSettings
+from engine.detection.stateful.spec import StatefulSpec, canonical
+from engine.detection.stateful.temporal import TemporalOperator
+from engine.detection.stateful.window import EventData, Hit, Window, event_id_of
 from engine.findings.builder import event_key
-from engine.state.windows import WindowStore
+from engine.statefile.windows import WindowStore
 
 if TYPE_CHECKING:
     from engine.detection.compiled_rule import CompiledRule

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from engine.state.db import StateDB
+from engine.statefile.db import StateDB
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS window_meta (

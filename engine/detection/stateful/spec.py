@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from engine.detection.conditions import ConditionCompiler
-from engine.detection.state.clock import parse_duration
+from engine.detection.stateful.clock import parse_duration
 from engine.errors import RuleError
 from engine.rules.expressions import Search
 from engine.rules.model import Rule

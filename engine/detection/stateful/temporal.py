@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.detection.state.clock import iso
-from engine.detection.state.groups import GroupTable
-from engine.detection.state.operator import Output, SequenceOperator
-from engine.detection.state.spec import StatefulSpec
-from engine.detection.state.window import Hit, Window
+from engine.detection.stateful.clock import iso
+from engine.detection.stateful.groups import GroupTable
+from engine.detection.stateful.operator import Output, SequenceOperator
+from engine.detection.stateful.spec import StatefulSpec
+from engine.detection.stateful.window import Hit, Window
 
 if TYPE_CHECKING:
     from engine.detection.compiled_rule import CompiledRule

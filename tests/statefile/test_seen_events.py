@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engine.state.db import StateDB
-from engine.state.seen_events import SeenEvents
+from engine.statefile.db import StateDB
+from engine.statefile.seen_events import SeenEvents
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import orjson
 
 from engine.decoding.records import Origin
-from engine.detection.state.window import Hit, Window, event_dict
-from engine.state.windows import WindowStore
-from tests.detection.state.support import PACK, by_rule, denied, load, run, runnable
+from engine.detection.stateful.window import Hit, Window, event_dict
+from engine.statefile.windows import WindowStore
+from tests.detection.stateful.support import PACK, by_rule, denied, load, run, runnable
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Literal
 
 import structlog
 
-from engine.state.db import StateDB
+from engine.statefile.db import StateDB
 
 log = structlog.get_logger("trailwarden.checkpoints")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.detection.state.support import ALICE, BOB, by_rule, call, denied, load, run, runnable
+from tests.detection.stateful.support import ALICE, BOB, by_rule, call, denied, load, run, runnable
 
 # denied-burst: 5 denied calls from one principal with last - first < 5 minutes.
 

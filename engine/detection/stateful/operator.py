@@ -11,12 +11,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from engine.detection.state.buffer import ReorderBuffer
-from engine.detection.state.clock import iso
-from engine.detection.state.groups import GroupTable
-from engine.detection.state.settings import WindowSettings
-from engine.detection.state.spec import StatefulSpec
-from engine.detection.state.window import Hit, Window
+from engine.detection.stateful.buffer import ReorderBuffer
+from engine.detection.stateful.clock import iso
+from engine.detection.stateful.groups import GroupTable
+from engine.detection.stateful.settings import WindowSettings
+from engine.detection.stateful.spec import StatefulSpec
+from engine.detection.stateful.window import Hit, Window
 
 if TYPE_CHECKING:
     from engine.detection.compiled_rule import CompiledRule

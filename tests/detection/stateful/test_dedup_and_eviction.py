@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 
 from engine.resources import schema_path
-from tests.detection.state.support import ALICE, BOB, by_rule, call, denied, load, run, runnable
+from tests.detection.stateful.support import ALICE, BOB, by_rule, call, denied, load, run, runnable
 
 
 def describe(seconds: float, arn: str = ALICE, cluster: str = "prod") -> dict:

@@ -13,7 +13,7 @@ import heapq
 import math
 from collections.abc import Iterator
 
-from engine.detection.state.window import Hit
+from engine.detection.stateful.window import Hit
 
 
 class ReorderBuffer:
