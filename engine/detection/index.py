@@ -45,6 +45,13 @@ def _key_paths(rules: Sequence[CompiledRule]) -> tuple[Path, ...]:
     return tuple(paths) if len(paths) <= _MAX_KEY_PATHS else ()
 
 
+def _allows(allowed: tuple[Any, ...], value: Any) -> bool:
+    try:
+        return value in allowed
+    except TypeError:  # an odd value whose comparison raises equals none of the rule's values
+        return False
+
+
 class RuleIndex:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         # A correlation matches no single event: its members' matches feed engine.detection.stateful.
@@ -105,7 +112,14 @@ class RuleIndex:
         return candidates_for
 
     def candidates(self, source: Any, name: Any, insight: bool) -> tuple[CompiledRule, ...]:
-        """The rules an event with this source, name and kind may match, whatever its other fields."""
+        """The rules an event with this source, name and kind may match, whatever its other fields.
+
+        A source or name that is not a string (a list, an object: hostile or broken input) equals
+        no rule's value, so it meets only the rules pinned to nothing."""
+        if not isinstance(source, str):
+            source = None
+        if not isinstance(name, str):
+            name = None
         return tuple(
             rule
             for rule in self.rules
@@ -120,7 +134,7 @@ class RuleIndex:
         return tuple(
             rule
             for rule in self.candidates(source, name, insight)
-            if all(path not in known or known[path] in allowed for path, allowed in rule.checks)
+            if all(path not in known or _allows(allowed, known[path]) for path, allowed in rule.checks)
         )
 
     def pinned_sources(self) -> frozenset[str] | None:

@@ -38,7 +38,9 @@ def actor(event: dict[str, Any]) -> dict[str, Any]:
         identity = {}
     user_name = identity.get("userName")
     if user_name is None:
-        issuer = (identity.get("sessionContext") or {}).get("sessionIssuer") or {}
+        # any level may hold a string, a list or a number in a broken or hostile record
+        session = identity.get("sessionContext")
+        issuer = session.get("sessionIssuer") if isinstance(session, dict) else None
         if isinstance(issuer, dict):
             user_name = issuer.get("userName")
     return {

@@ -48,7 +48,7 @@ class SeenEvents:
             db.ensure(_DDL)
             self._load(db)
 
-    def first_time(self, event_id: str, event_time: datetime | str | None) -> bool:
+    def first_time(self, event_id: str, event_time: object) -> bool:
         """True the first time `event_id` is seen within the window (and remember it); False for a
         repeat. An event without a parseable time counts as being as new as the newest seen."""
         when = _seconds(event_time)
@@ -110,12 +110,13 @@ class SeenEvents:
         heapq.heapify(self._heap)
 
 
-def _seconds(value: datetime | str | None) -> float | None:
+def _seconds(value: object) -> float | None:
+    """The time as epoch seconds; None for anything else a record may hold (a number, a list…)."""
     if isinstance(value, datetime):
         return value.timestamp()
-    if not value:
+    if not isinstance(value, str) or not value:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # not a time, or one the platform cannot place
         return None
