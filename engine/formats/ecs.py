@@ -1,19 +1,21 @@
 """Elastic Common Schema, for Elasticsearch and Elastic Security: the finding as an alert
-(`event.kind: alert`) with `rule.*`, `threat.*` (MITRE ATT&CK), `cloud.*`, `user.*`, `source.*` and
-`user_agent.original`, the CloudTrail record under `aws.cloudtrail`, and what ECS has no field for
+(`event.kind: alert`) with `rule.*`, `threat.*` (MITRE ATT&CK), `cloud.*`, `user.*`, `source.*`,
+`user_agent.original`, `tls.*` and `related.*`, the CloudTrail record under `aws.cloudtrail` as
+Elastic's AWS integration names it (`engine.formats.ecs_cloudtrail`), and what ECS has no field for
 under `trailwarden.*`.
 
 Field types follow ECS: `source.ip` only ever holds an IP address (CloudTrail's service names go
 to `source.domain`), dates are RFC 3339, `event.category`/`event.type` use ECS's allowed values.
-The record under `aws.cloudtrail` is CloudTrail's own (camelCase, as delivered); index templates
-should map its `requestParameters`, `responseElements` and `additionalEventData` as `flattened`,
-because their shapes differ from one API to the next."""
+Every field written is in the index template of `engine.formats.ecs_template`; the open-ended
+parts (`aws.cloudtrail.flattened.*`, `trailwarden.context`, a window's group) are `flattened`
+there, so the number of fields of an index stays bounded whatever the events hold."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.formats import ecs_cloudtrail
 from engine.formats.addresses import ip_version
 from engine.formats.attack import Attack, read_tags, technique
 from engine.formats.base import Finding, Format
@@ -50,16 +52,20 @@ class EcsFormat(Format):
             "cloud": _cloud(finding),
             "trailwarden": _trailwarden(finding),
         }
+        event = event_of(finding)
         put(record, "threat", _threat(attack))
-        put(record, "user", _user(finding))
+        put(record, "user", _user(finding, event))
         put(record, "source", _source(finding))
         agent = text(finding.get("user_agent"))
         if agent:
             record["user_agent"] = {"original": agent}
-        put(record, "related", _related(finding))
-        event = event_of(finding)
+        put(record, "related", _related(finding, event))
         if event:
-            record["aws"] = {"cloudtrail": dict(event)}
+            put(record, "tls", ecs_cloudtrail.tls(event))
+            _, group = ecs_cloudtrail.targets(event)
+            put(record, "group", group)
+            record["event"]["original"] = ecs_cloudtrail.original(event)
+            record["aws"] = {"cloudtrail": ecs_cloudtrail.aws_cloudtrail(event)}
         return record
 
 
@@ -83,7 +89,7 @@ def _event(finding: Finding) -> dict[str, Any]:
             event[key] = rfc3339(moment)
     record = event_of(finding)
     if record:
-        event["outcome"] = "failure" if text(record.get("errorCode")) else "success"
+        event["outcome"] = ecs_cloudtrail.outcome(record)
     return event
 
 
@@ -167,11 +173,14 @@ def _cloud(finding: Finding) -> dict[str, Any]:
     return cloud
 
 
-def _user(finding: Finding) -> dict[str, Any] | None:
+def _user(finding: Finding, record: Mapping[str, Any]) -> dict[str, Any] | None:
     actor = mapping(finding.get("actor"))
     user: dict[str, Any] = {}
     put(user, "name", text(actor.get("user_name")))
     put(user, "id", text(actor.get("principal_id")))
+    if record:
+        targets, _ = ecs_cloudtrail.targets(record)
+        user.update(targets)
     return user or None
 
 
@@ -184,31 +193,33 @@ def _source(finding: Finding) -> dict[str, Any] | None:
     return {"domain": source, "address": source}
 
 
-def _related(finding: Finding) -> dict[str, Any] | None:
+def _related(finding: Finding, record: Mapping[str, Any]) -> dict[str, Any] | None:
     actor = mapping(finding.get("actor"))
     related: dict[str, Any] = {}
     source = text(finding.get("source_ip"))
     if source and ip_version(source):
         related["ip"] = [source]
     users = [u for u in (text(actor.get("user_name")), text(actor.get("arn"))) if u]
-    put(related, "user", users)
+    users += ecs_cloudtrail.related_users(record)
+    put(related, "user", list(dict.fromkeys(users)))
     return related or None
+
+
+# The keys of the native finding's objects that trailwarden.* keeps, so the template can map them
+# all; `context` and a window's `group` hold whatever the rule says and are `flattened` there.
+_ACTOR_KEYS = ("type", "arn", "principal_id", "user_name", "account_id")
+_ORIGIN_KEYS = ("source", "index", "line")
+_WINDOW_KEYS = ("kind", "group", "start", "end")
 
 
 def _trailwarden(finding: Finding) -> dict[str, Any]:
     extras: dict[str, Any] = {"finding_id": str(finding.get("finding_id"))}
-    for key in (
-        "count",
-        "context",
-        "origin",
-        "tags",
-        "event_id",
-        "event_ids",
-        "window",
-        "actor",
-        "schema_version",
-    ):
+    for key in ("schema_version", "count", "event_id", "event_ids", "tags"):
         value = finding.get(key)
         if value not in (None, {}, []):
             extras[key] = value
+    put(extras, "context", dict(mapping(finding.get("context"))))
+    for key, keys in (("actor", _ACTOR_KEYS), ("origin", _ORIGIN_KEYS), ("window", _WINDOW_KEYS)):
+        value = mapping(finding.get(key))
+        put(extras, key, {k: value[k] for k in keys if value.get(k) not in (None, {}, [])})
     return extras

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from datetime import datetime
 from typing import Any
 
@@ -10,60 +11,13 @@ import pytest
 
 from engine.formats import get_format
 from engine.formats.ecs import categorize
-from tests.formats.findings import corpus
+from engine.formats.ecs_template import FIELDS, ilm_policy, index_template
+from tests.formats.ecs_fields import integration_fields, leaves
+from tests.formats.findings import corpus, make_finding
 
 CORPUS = corpus()
 ECS = get_format("ecs")
 
-# ECS field types (ECS 8.x reference) of every field the format writes outside aws.* and trailwarden.*.
-FIELD_TYPES = {
-    "@timestamp": "date",
-    "ecs.version": "keyword",
-    "message": "text",
-    "event.kind": "keyword",
-    "event.category": "keyword",
-    "event.type": "keyword",
-    "event.id": "keyword",
-    "event.module": "keyword",
-    "event.dataset": "keyword",
-    "event.severity": "long",
-    "event.reason": "keyword",
-    "event.action": "keyword",
-    "event.provider": "keyword",
-    "event.start": "date",
-    "event.end": "date",
-    "event.outcome": "keyword",
-    "rule.id": "keyword",
-    "rule.name": "keyword",
-    "rule.description": "keyword",
-    "rule.reference": "keyword",
-    "rule.ruleset": "keyword",
-    "observer.vendor": "keyword",
-    "observer.product": "keyword",
-    "observer.version": "keyword",
-    "threat.framework": "keyword",
-    "threat.tactic.id": "keyword",
-    "threat.tactic.name": "keyword",
-    "threat.tactic.reference": "keyword",
-    "threat.technique.id": "keyword",
-    "threat.technique.name": "keyword",
-    "threat.technique.reference": "keyword",
-    "threat.technique.subtechnique.id": "keyword",
-    "threat.technique.subtechnique.name": "keyword",
-    "threat.technique.subtechnique.reference": "keyword",
-    "cloud.provider": "keyword",
-    "cloud.account.id": "keyword",
-    "cloud.region": "keyword",
-    "cloud.service.name": "keyword",
-    "user.name": "keyword",
-    "user.id": "keyword",
-    "source.ip": "ip",
-    "source.domain": "keyword",
-    "source.address": "keyword",
-    "user_agent.original": "keyword",
-    "related.ip": "ip",
-    "related.user": "keyword",
-}
 REQUIRED = (
     "@timestamp",
     "ecs.version",
@@ -84,23 +38,16 @@ TYPES_BY_CATEGORY = {
 }
 
 
-def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and path not in ("aws", "trailwarden"):
-            out.update(_flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out
-
-
 def _typed(kind: str, value: Any) -> bool:
     values = value if isinstance(value, list) else [value]
-    if kind in ("keyword", "text"):
+    if kind in ("keyword", "json_text", "stored", "match_only_text"):
         return all(isinstance(v, str) for v in values)
     if kind == "long":
         return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    if kind == "boolean":
+        return all(isinstance(v, bool) for v in values)
+    if kind == "flattened":
+        return all(isinstance(v, dict) for v in values)
     if kind == "date":
         return all(isinstance(v, str) and datetime.fromisoformat(v).tzinfo is not None for v in values)
     if kind == "ip":
@@ -110,16 +57,15 @@ def _typed(kind: str, value: Any) -> bool:
 
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_fields_are_ecs_typed_and_allowed(name: str) -> None:
-    """Required fields are present; every ECS field has its ECS type and allowed values."""
-    fields = _flatten(ECS.to_record(CORPUS[name]))
+    """Required fields are present; every field is in the index template, of its type there, and
+    ECS's allowed values are kept."""
+    fields = leaves(ECS.to_record(CORPUS[name]))
     for field in REQUIRED:
         assert field in fields, field
     for field, value in fields.items():
-        if field in ("aws", "trailwarden"):
-            continue
-        assert field in FIELD_TYPES, f"{field} is not an ECS field this test knows"
-        assert _typed(FIELD_TYPES[field], value), f"{field}={value!r} is not {FIELD_TYPES[field]}"
-    assert fields["event.kind"] in EVENT_KINDS
+        assert field in FIELDS, f"{field} is not in the index template"
+        assert _typed(FIELDS[field], value), f"{field}={value!r} is not {FIELDS[field]}"
+    assert fields["event.kind"][0] in EVENT_KINDS
     allowed = set().union(*(TYPES_BY_CATEGORY[c] for c in fields["event.category"]))
     assert set(fields["event.type"]) <= allowed
 
@@ -155,7 +101,8 @@ def test_cloud_user_source_and_record() -> None:
     assert record["user"] == {"name": "ci-deployer", "id": "AROAEXAMPLEID:ci-session"}
     assert record["source"]["ip"] == "198.51.100.7"
     assert record["user_agent"]["original"] == finding["user_agent"]
-    assert record["aws"]["cloudtrail"] == finding["event"]
+    assert json.loads(record["event"]["original"]) == finding["event"]
+    assert record["aws"]["cloudtrail"]["user_identity"]["arn"] == finding["event"]["userIdentity"]["arn"]
     assert record["trailwarden"]["context"] == finding["context"]
 
 
@@ -192,3 +139,190 @@ def test_window_and_no_evidence() -> None:
 def test_categorize(source: str, name: str, expected: tuple[list[str], list[str]]) -> None:
     """event.category/type follow the service and the API verb."""
     assert categorize(source, name) == expected
+
+
+# Types of Elastic's fields.yml that a value we write may take for each template type.
+COMPATIBLE = {
+    "keyword": {"keyword"},
+    "json_text": {"keyword"},
+    "boolean": {"boolean"},
+    "date": {"date"},
+    "flattened": {"flattened"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_aws_cloudtrail_fields_are_the_integrations(name: str) -> None:
+    """Every field written under aws.cloudtrail is in Elastic's AWS integration's fields.yml,
+    with a type compatible with the one it declares there."""
+    theirs = integration_fields()
+    for field in leaves(ECS.to_record(CORPUS[name])):
+        if not field.startswith("aws.cloudtrail."):
+            continue
+        assert field in theirs, f"{field} is not a field of Elastic's AWS integration"
+        assert theirs[field] in COMPATIBLE[FIELDS[field]], (field, theirs[field], FIELDS[field])
+
+
+def test_every_template_field_under_aws_cloudtrail_is_the_integrations() -> None:
+    """The template maps nothing under aws.cloudtrail that the integration does not define."""
+    theirs = integration_fields()
+    for field, kind in FIELDS.items():
+        if field.startswith("aws.cloudtrail."):
+            assert field in theirs and theirs[field] in COMPATIBLE[kind], field
+
+
+def test_console_login_as_the_integration_lays_it_out() -> None:
+    """A failed ConsoleLogin by an assumed role, from the integration's own pipeline test
+    (test-console-login-json.log): the same aws.cloudtrail fields, outcome and user."""
+    event = {
+        "eventVersion": "1.05",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAIDPPEZS35WEXAMPLE:AssumedRoleSessionName",
+            "arn": "arn:aws:sts::123456789012:assumed-role/RoleToBeAssumed/MySessionName",
+            "accountId": "123456789012",
+            "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+            "sessionContext": {
+                "attributes": {"mfaAuthenticated": "false", "creationDate": "2013-11-02T01:06:28Z"},
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAIDPPEZS35WEXAMPLE",
+                    "arn": "arn:aws:iam::123456789012:role/RoleToBeAssumed",
+                    "accountId": "123456789012",
+                    "userName": "RoleToBeAssumed",
+                },
+            },
+        },
+        "eventTime": "2014-07-08T17:35:27Z",
+        "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin",
+        "awsRegion": "us-east-2",
+        "sourceIPAddress": "89.160.20.156",
+        "userAgent": "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:24.0) Gecko/20100101 Firefox/24.0",
+        "errorMessage": "Failed authentication",
+        "requestParameters": None,
+        "responseElements": {"ConsoleLogin": "Failure"},
+        "additionalEventData": {
+            "MobileVersion": "No",
+            "LoginTo": "https://console.aws.amazon.com/sns",
+            "MFAUsed": "No",
+        },
+        "eventID": "11ea990b-4678-4bcd-8fbe-625EXAMPLE",
+    }
+    record = ECS.to_record(make_finding(event, rule_id="console-login-failed"))
+    cloudtrail = record["aws"]["cloudtrail"]
+    assert cloudtrail["console_login"] == {
+        "additional_eventdata": {
+            "login_to": "https://console.aws.amazon.com/sns",
+            "mfa_used": False,
+            "mobile_version": False,
+        }
+    }
+    assert cloudtrail["error_message"] == "Failed authentication"
+    assert cloudtrail["event_version"] == "1.05"
+    assert cloudtrail["flattened"] == {
+        "additional_eventdata": event["additionalEventData"],
+        "response_elements": {"ConsoleLogin": "Failure"},
+    }
+    assert json.loads(cloudtrail["response_elements"]) == {"ConsoleLogin": "Failure"}
+    assert cloudtrail["user_identity"] == {
+        "access_key_id": "AKIAIOSFODNN7EXAMPLE",
+        "arn": "arn:aws:sts::123456789012:assumed-role/RoleToBeAssumed/MySessionName",
+        "session_context": {
+            "mfa_authenticated": "false",
+            "creation_date": "2013-11-02T01:06:28.000Z",
+            "session_issuer": {
+                "account_id": "123456789012",
+                "arn": "arn:aws:iam::123456789012:role/RoleToBeAssumed",
+                "principal_id": "AROAIDPPEZS35WEXAMPLE",
+                "type": "Role",
+            },
+        },
+        "type": "AssumedRole",
+    }
+    assert (record["event"]["action"], record["event"]["provider"], record["event"]["outcome"]) == (
+        "ConsoleLogin",
+        "signin.amazonaws.com",
+        "failure",
+    )
+    assert record["user"] == {"id": "AROAIDPPEZS35WEXAMPLE:AssumedRoleSessionName", "name": "RoleToBeAssumed"}
+    assert record["source"] == {"address": "89.160.20.156", "ip": "89.160.20.156"}
+    assert record["cloud"]["region"] == "us-east-2"
+
+
+def test_iam_targets_tls_and_resources() -> None:
+    """What an IAM call acted on goes to user.target/user.changes/group, tlsDetails to tls.*,
+    resources keep the integration's names without duplicates; odd types never break a field."""
+    event = {
+        "eventVersion": "1.08",
+        "eventTime": "2026-11-20T10:05:00Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "UpdateUser",
+        "userIdentity": {"type": "IAMUser", "userName": "alice", "principalId": "AIDAEXAMPLE"},
+        "requestParameters": {"userName": "bob", "newUserName": "robert", "groupName": "admins"},
+        "responseElements": {"user": {"userId": "AIDABOB"}, "group": {"groupId": "AGPAADMINS"}},
+        "tlsDetails": {
+            "tlsVersion": "TLSv1.3",
+            "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": "iam.amazonaws.com",
+        },
+        "resources": [
+            {
+                "ARN": "arn:aws:iam::111122223333:user/bob",
+                "accountId": "111122223333",
+                "type": "AWS::IAM::User",
+            },
+            {
+                "ARN": "arn:aws:iam::111122223333:user/bob",
+                "accountId": "111122223333",
+                "type": "AWS::IAM::User",
+            },
+        ],
+        "readOnly": "false",
+        "managementEvent": True,
+        "errorCode": {"odd": "shape"},
+    }
+    record = ECS.to_record(make_finding(event, rule_id="iam-update-user"))
+    assert record["user"]["target"] == {"name": "bob", "id": "AIDABOB"}
+    assert record["user"]["changes"] == {"name": "robert"}
+    assert record["group"] == {"name": "admins", "id": "AGPAADMINS"}
+    assert record["tls"] == {
+        "version_protocol": "tls",
+        "version": "1.3",
+        "cipher": "TLS_AES_128_GCM_SHA256",
+        "client": {"server_name": "iam.amazonaws.com"},
+    }
+    assert set(record["related"]["user"]) >= {"alice", "bob", "robert"}
+    cloudtrail = record["aws"]["cloudtrail"]
+    assert cloudtrail["resources"] == [
+        {"arn": "arn:aws:iam::111122223333:user/bob", "account_id": "111122223333", "type": "AWS::IAM::User"}
+    ]
+    assert (cloudtrail["read_only"], cloudtrail["management_event"]) == (False, "true")
+    assert cloudtrail["error_code"] == '{"odd":"shape"}'
+    assert record["event"]["outcome"] == "failure"
+
+
+def test_index_template_maps_every_field_with_dynamic_false() -> None:
+    """The template maps each field of FIELDS at its path, and no object below the root lets
+    Elasticsearch add fields of its own."""
+    template = index_template()
+    assert template["index_patterns"] == ["trailwarden-*"]
+    root = template["template"]["mappings"]
+
+    def walk(node: dict[str, Any], prefix: str) -> dict[str, str]:
+        assert node.get("dynamic") is False, prefix or "(root)"
+        found: dict[str, str] = {}
+        for key, child in node["properties"].items():
+            path = f"{prefix}{key}"
+            if child.get("type", "object") == "object":
+                found.update(walk(child, path + "."))
+            else:
+                found[path] = child["type"]
+        return found
+
+    mapped = walk(root, "")
+    assert set(mapped) == set(FIELDS)
+    assert {path for path, kind in mapped.items() if kind == "flattened"} == {
+        path for path, kind in FIELDS.items() if kind == "flattened"
+    }
+    assert ilm_policy()["policy"]["phases"]["delete"]["min_age"] == "365d"

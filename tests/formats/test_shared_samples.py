@@ -14,6 +14,8 @@ import pytest
 from engine.formats import format_names, get_format
 from engine.formats.asff import validate_asff
 from engine.formats.cef import parse_cef
+from engine.formats.ecs_template import FIELDS
+from tests.formats.ecs_fields import leaves
 from tests.formats.findings import make_finding
 from tests.formats.ocsf_validation import validate_ocsf
 
@@ -111,3 +113,37 @@ def test_every_format_renders_every_sample(findings: list[tuple[str, dict[str, A
             assert line and b"\n" not in line, (name, where)
             if name != "cef":
                 assert isinstance(json.loads(line), dict), (name, where)
+
+
+def test_ecs_documents_stay_inside_the_index_template() -> None:
+    """Every event of the invictus and Stratus samples made a finding (with and without its
+    evidence): no ECS document has a field the index template does not map, and all of them
+    together use at most 250 distinct fields (a `flattened` field counting as one), where the
+    record as AWS delivered it gave 936."""
+    if not SAMPLES.is_dir():
+        pytest.skip(f"shared CloudTrail samples not found at {SAMPLES} (the ../shared data sets)")
+    ecs = get_format("ecs")
+    events = [
+        e
+        for path in sorted((SAMPLES / "stratus-red-team").glob("*.json"))
+        for e in json.loads(path.read_text())
+    ]
+    for path in sorted((SAMPLES / "invictus-ir").glob("*.json")):
+        events.extend(json.loads(path.read_text())["Records"])
+    assert len(events) == 3210
+    seen: set[str] = set()
+    for number, event in enumerate(events):
+        for evidence in (True, False):
+            finding = make_finding(
+                event,
+                rule_id="every-event",
+                tags=TAG_SETS[number % len(TAG_SETS)],
+                context={"who": (event.get("userIdentity") or {}).get("arn"), "n": number},
+                index=number,
+                evidence=evidence,
+            )
+            fields = set(leaves(ecs.to_record(finding)))
+            outside = fields - set(FIELDS)
+            assert not outside, (number, sorted(outside))
+            seen |= fields
+    assert len(seen) <= 250, len(seen)
