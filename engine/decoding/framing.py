@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
+from engine.decoding import salvage
 from engine.decoding.context import DecodeContext, Items
-from engine.decoding.dispatch import expand
+from engine.decoding.dispatch import expand, expand_items
 from engine.decoding.jsontext import JSONProblem, iter_documents, loads
 from engine.decoding.reader import ChunkReader
 from engine.decoding.records import Origin, Record
@@ -29,7 +30,15 @@ Line = tuple[int, bytes | None]  # (1-based number, content) — None: longer th
 
 
 def decode_stream(stream: ChunkReader, ctx: DecodeContext) -> Items:
-    """The records and skips of one (already inflated) input stream."""
+    """The records and skips of one (already inflated) input stream. When the stream itself is
+    damaged (a truncated gzip), what came before the damage is read — every complete record of a
+    document cut short too — and one skip says what happened."""
+    yield from _decode_stream(stream, ctx)
+    if stream.failure is not None:
+        yield ctx.whole(stream.failure.message)
+
+
+def _decode_stream(stream: ChunkReader, ctx: DecodeContext) -> Items:
     lines = _content_lines(stream, ctx.limits.max_document_bytes)
     first = next(lines, None)
     if first is None:
@@ -65,10 +74,7 @@ def decode_stream(stream: ChunkReader, ctx: DecodeContext) -> Items:
             return
         lines = chain(peeked[1:], lines)  # JSON lines after all: every line read ahead is still read
     at = None if after is None else number  # one document: no line to cite
-    for doc in documents:
-        yield from expand(doc, ctx, at)
-    if problem is not None:
-        yield from _problem_skip(problem, ctx, at)
+    yield from _documents(line, documents, problem, ctx, at)
     if after is not None:
         yield from _lines_mode(after, lines, ctx)
 
@@ -94,19 +100,19 @@ def _after_bad_first_line(
         if binary is not None:  # binary data that happens to open with `[` or `{` and a newline
             yield ctx.whole(f"not JSON: {binary}")
             return
-        for doc in documents:
-            yield from expand(doc, ctx, None)
-        if problem_of_whole is not None:
-            yield from _problem_skip(problem_of_whole, ctx, None)
+        yield from _documents(data, documents, problem_of_whole, ctx, None)
         return
     second = next(lines, None)
     if second is not None and _is_object_line(second[1], ctx):
-        yield from ctx.part(problem.describe(single_line=True), number)
+        yield from _bad_line(number, line, problem, ctx)
         yield from _lines_mode(second, lines, ctx)
         return
     binary = describe_binary(_head(line, [] if second is None else _peek(second, lines)))
+    pieces = salvage.split(line) if binary is None and second is None else None
     if binary is not None:
         yield ctx.whole(f"not JSON: {binary}")
+    elif pieces is not None:
+        yield from _pieces(pieces, ctx, None)
     elif problem.column == 1:
         yield ctx.whole(f"not JSON: it starts with {_snippet(line)}{text_hint(line)}")
     else:
@@ -154,19 +160,51 @@ def _line(current: Line, ctx: DecodeContext) -> Items:
         doc = loads(line, ctx.limits.max_depth)
     except JSONProblem as problem:
         if not problem.trailing:
-            yield from ctx.part(problem.describe(single_line=True), number)
+            yield from _bad_line(number, line, problem, ctx)
             return
         documents, late = _parse_documents(line, ctx)  # several documents on one line
-        for doc in documents:
-            yield from expand(doc, ctx, number)
-        if late is not None:
-            yield from _problem_skip(late, ctx, number)
+        yield from _documents(line, documents, late, ctx, number)
         return
     if type(doc) is dict and ("eventName" in doc or "eventType" in doc) and "eventTime" in doc:
         yield Record(doc, Origin(ctx.source, ctx.index, number))  # the per-line fast path of ctx.record
         ctx.index += 1
     else:
         yield from expand(doc, ctx, number)
+
+
+def _documents(
+    data: bytes, documents: list[Any], problem: JSONProblem | None, ctx: DecodeContext, line: int | None
+) -> Items:
+    """The records of `data`, parsed into `documents` up to `problem`: when there is one, the
+    records are cut out of the text instead, so one bad record costs only itself."""
+    pieces = None if problem is None else salvage.split(data)
+    if pieces is not None:
+        yield from _pieces(pieces, ctx, line)
+        return
+    for doc in documents:
+        yield from expand(doc, ctx, line)
+    if problem is not None:
+        yield from _problem_skip(problem, ctx, line)
+
+
+def _bad_line(number: int, line: bytes, problem: JSONProblem, ctx: DecodeContext) -> Items:
+    """A line of JSON lines that does not parse: its records when it holds a list of them, else a skip."""
+    pieces = salvage.split(line)
+    if pieces is not None:
+        yield from _pieces(pieces, ctx, number)
+    else:
+        yield from ctx.part(problem.describe(single_line=True), number)
+
+
+def _pieces(pieces: list[bytes], ctx: DecodeContext, line: int | None) -> Items:
+    """Records cut out of a refused document (engine.decoding.salvage), each parsed on its own."""
+    for piece in pieces:
+        try:
+            item = loads(piece, ctx.limits.max_depth)
+        except JSONProblem as problem:
+            yield from ctx.bad_item(problem.describe(single_line=True), line)
+            continue
+        yield from expand_items([item], ctx, line)
 
 
 def _parse_documents(data: bytes, ctx: DecodeContext) -> tuple[list[Any], JSONProblem | None]:
@@ -201,11 +239,20 @@ def _content_lines(stream: ChunkReader, limit: int) -> Iterator[Line]:
     number = 0
     while line := readline(limit + 1):
         number += 1
+        if stream.failure is not None and not line.endswith(b"\n"):
+            if number > 1:  # a line cut by the damage: JSON lines report the damage after the last line
+                break
+            # a document cut by the damage: read what it holds; decode_stream reports the damage
+            yield number, line
+            return
         if len(line) > limit and not line.endswith(b"\n"):
             _discard_rest_of_line(stream)
             yield number, None
         elif not line.isspace():
             yield number, line
+    if stream.failure is not None:
+        failure, stream.failure = stream.failure, None
+        raise failure
 
 
 def _discard_rest_of_line(stream: ChunkReader, chunk: int = 1 << 20) -> None:

@@ -15,9 +15,18 @@ class ChunkReader:
     """`readline` and `read_rest` over an iterator of byte chunks (file reads or inflated pieces)."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
+        self._chunks = self._until_failure(chunks)
         self._buffer = b""
         self._pos = 0
+        # Why the chunks stopped early (a truncated or corrupt gzip stream): the reader then ends
+        # where they did, so what came before the damage is still read, and the framing reports it.
+        self.failure: DecodeError | None = None
+
+    def _until_failure(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        try:
+            yield from chunks
+        except DecodeError as exc:
+            self.failure = exc
 
     def readline(self, size: int) -> bytes:
         """The next line with its newline, or its first `size` bytes when it is longer; b"" at the end."""

@@ -47,14 +47,16 @@ def test_a_bad_line_in_the_middle_is_skipped_alone() -> None:
     assert skip.reason == "invalid JSON: unexpected character, expected a string key at column 20"
 
 
-def test_truncated_s3_file_says_where_the_json_stops() -> None:
-    """A pretty-printed document cut short is one skip saying it is truncated and at which line."""
+def test_truncated_s3_file_keeps_every_record_before_the_cut() -> None:
+    """A pretty-printed document cut short: the records complete before the cut count, and the one
+    cut in half is a skip naming its index and saying it is truncated."""
     data = json.dumps({"Records": EVENTS}, indent=2).encode()
     items = decode(data[: len(data) // 2], "half.json")
-    assert records(items) == []
+    found = events_of(items)
+    assert 0 < len(found) < len(EVENTS) and found == EVENTS[: len(found)]
     [skip] = skips(items)
-    assert skip.where == "half.json"
-    assert skip.reason.startswith("truncated JSON: the text ends at line ")
+    assert skip.where == f"half.json (record {len(found)})"
+    assert skip.reason.startswith("truncated JSON: the text ends at column ")
 
 
 def test_truncated_gzip_keeps_the_lines_inflated_before_the_cut() -> None:
@@ -71,13 +73,14 @@ def test_truncated_gzip_keeps_the_lines_inflated_before_the_cut() -> None:
     assert f"(after line {len(found):,})" in skip.reason or f"(after line {len(found) + 1:,})" in skip.reason
 
 
-def test_truncated_gzip_of_an_s3_file_is_one_skip() -> None:
-    """An S3 delivery file cut in transfer cannot be parsed at all: one skip, the file named."""
+def test_truncated_gzip_of_an_s3_file_keeps_the_records_inflated_before_the_cut() -> None:
+    """An S3 delivery file cut in transfer (the gzip trailer lost): every record inflated before
+    the cut counts, and one skip names the file and the truncation."""
     data = gzip.compress(dumps({"Records": EVENTS}))
     items = decode(data[:-9], "AWSLogs/x.json.gz")
-    assert records(items) == []
-    assert [s.where for s in skips(items)] == ["AWSLogs/x.json.gz"]
-    assert "gzip stream truncated" in skips(items)[0].reason
+    assert events_of(items) == EVENTS
+    [skip] = skips(items)
+    assert skip.where == "AWSLogs/x.json.gz" and "gzip stream truncated" in skip.reason
 
 
 def test_csv_is_named_as_csv() -> None:
@@ -245,10 +248,10 @@ def test_json_lines_after_a_bare_number_are_all_read() -> None:
 def test_a_lone_surrogate_in_documents_written_back_to_back_is_a_skip_not_a_crash() -> None:
     """Firehose-style `{…}{…}` files are read by the standard library, which accepts an escaped
     lone surrogate that no finding could be written with: that document is skipped with a reason,
-    the one before it still counts."""
+    the one before it still counts, and the skip names the record."""
     bad = json.dumps({"Records": [event(eventID="bad", userAgent="x\ud800y")]})
     data = (json.dumps({"Records": [event(eventID="good")]}) + bad).encode()
     items = decode(data, "run.json")
     assert [e["eventID"] for e in events_of(items)] == ["good"]
     [skip] = skips(items)
-    assert "lone surrogate in string" in skip.reason
+    assert skip.where == "run.json (record 1)" and "surrogate" in skip.reason

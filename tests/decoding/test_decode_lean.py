@@ -140,11 +140,12 @@ def test_records_no_rule_wants_hold_only_the_plans_fields() -> None:
 
 
 def test_a_file_msgspec_refuses_is_read_by_the_full_decoder() -> None:
-    """A lone surrogate escape: both parsers refuse it, and the skip is the full decoder's."""
+    """A lone surrogate escape: both parsers refuse the document, the full decoder cuts it into
+    records, and the bad one is the only skip."""
     bad = b'{"eventName":"A","eventTime":"2026-11-20T10:00:00Z","x":"\\ud800"}'
     data = b'{"Records":[' + dumps(event(eventName="B")) + b"," + bad + b"]}"
     full, lean = both(data, nothing)
-    assert lean == full and [type(i).__name__ for i in lean] == ["Skip"]
+    assert lean == full and [type(i).__name__ for i in lean] == ["Record", "Skip"]
 
 
 def test_a_wanted_record_the_full_parser_refuses_is_skipped_alone() -> None:
@@ -169,12 +170,14 @@ def test_a_wanted_record_the_full_parser_refuses_is_skipped_alone() -> None:
 
 
 def test_a_record_too_deep_for_the_full_decoder_costs_only_itself_when_no_rule_wants_it() -> None:
-    """The documented difference: the full decoder refuses the whole file; the lean path never
-    builds the deep record (no rule can match it) and keeps its neighbours."""
+    """The documented difference: the full decoder skips the deep record by its index; the lean
+    path never builds it (no rule can match it) and counts it on its plan fields. Both keep its
+    neighbours."""
     deep = {"eventName": "Deep", "eventTime": "2026-11-20T10:00:00Z", "x": json.loads("[" * 300 + "]" * 300)}
     data = dumps({"Records": [event(eventName="CreateCluster"), deep]})
     full, lean = both(data, some)
-    assert [type(i).__name__ for i in full] == ["Skip"]
+    assert [type(i).__name__ for i in full] == ["Record", "Skip"]
+    assert full[0] == lean[0]
     assert [type(i).__name__ for i in lean] == ["Record", "Record"]
     assert lean[0].event["eventName"] == "CreateCluster" and lean[1].event["eventName"] == "Deep"  # type: ignore[union-attr]
 
