@@ -26,6 +26,9 @@ import re2
 from jmespath import exceptions, lexer, parser
 from jmespath.functions import Functions, signature
 
+from engine.registry import PluginRegistry
+from engine.sigma import patterns as sigma_patterns  # the Sigma block's helpers (below)
+
 __all__ = [
     "FUNCTIONS",
     "KNOWN_FUNCTIONS",
@@ -289,10 +292,49 @@ class TrailwardenFunctions(Functions):
     def _func_arn_resource(self, arn: str) -> str | None:
         return arn_part(arn, 5)
 
+    # --- Sigma: the comparisons Sigma rules compile to (engine/sigma/; issue 14) ------------------
+    # One block, each a shell over engine.sigma.patterns, so it moves to a registry in one piece.
+
+    @signature({"types": []}, {"types": ["string", "array"]})
+    def _func_sigma_like(self, value: Any, patterns: str | list[Any]) -> bool:
+        return sigma_patterns.pattern_matches(value, patterns)
+
+    @signature({"types": []}, {"types": ["string", "array"]})
+    def _func_sigma_like_cased(self, value: Any, patterns: str | list[Any]) -> bool:
+        return sigma_patterns.pattern_matches(value, patterns, cased=True)
+
+    @signature({"types": []}, {"types": ["string"]})
+    def _func_sigma_re(self, value: Any, pattern: str) -> bool:
+        return sigma_patterns.regex_matches(value, pattern)
+
+    @signature({"types": []}, {"types": ["string", "array"]})
+    def _func_sigma_cidr(self, value: Any, cidrs: str | list[Any]) -> bool:
+        return sigma_patterns.cidr_matches(value, cidrs)
+
+    @signature({"types": []}, {"types": ["string"]}, {"types": ["number"]})
+    def _func_sigma_cmp(self, value: Any, op: str, bound: float) -> bool:
+        return sigma_patterns.compare_number(value, op, bound)
+
+    @signature({"types": []}, {"types": []}, {"types": ["string"]})
+    def _func_sigma_fieldref(self, value: Any, other: Any, how: str) -> bool:
+        return sigma_patterns.fieldref_matches(value, other, how)
+
+    @signature({"types": []}, {"types": ["string", "array"]})
+    def _func_sigma_keyword(self, event: Any, patterns: str | list[Any]) -> bool:
+        return sigma_patterns.keyword_matches(event, patterns)
+
+    # --- end of the Sigma block ------------------------------------------------------------------
+
 
 FUNCTIONS = TrailwardenFunctions()
 OPTIONS = jmespath.Options(custom_functions=FUNCTIONS)
 KNOWN_FUNCTIONS: frozenset[str] = frozenset(FUNCTIONS.FUNCTION_TABLE)
+
+# trailwarden's own functions (JMESPath's built-ins left out), for help texts, validation hints and
+# the README's table; jmespath's function table stays what calls them at run time.
+CONDITION_FUNCTIONS: PluginRegistry[Callable[..., Any]] = PluginRegistry("condition function")
+for _name in sorted(KNOWN_FUNCTIONS - frozenset(Functions().FUNCTION_TABLE)):
+    CONDITION_FUNCTIONS.add(_name, FUNCTIONS.FUNCTION_TABLE[_name]["function"])
 
 
 # --- load-time checks ------------------------------------------------------------------------------

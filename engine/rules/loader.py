@@ -14,6 +14,7 @@ from engine.resources import bundled_rules_dir
 from engine.rules.model import ExceptionClause, Filter, Macro, Override, Rule, RuleTest, ValueList
 from engine.rules.schema_check import schema_errors
 from engine.rules.yaml_source import Document, read_documents
+from engine.sigma.loading import SigmaLoader, passed_over
 
 RULE_SUFFIXES = (".yml", ".yaml")
 
@@ -30,6 +31,9 @@ class ParsedRules:
     errors: list[RuleError] = field(default_factory=list)
     warnings: list[RuleError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    passed_over: list[str] = field(default_factory=list)  # files under a rules folder that are not YAML
+    not_cloudtrail: list[str] = field(default_factory=list)  # Sigma rules for another log source
+    sigma_rules: int = 0  # Sigma rules, correlations and filters loaded
 
 
 def rule_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str] | RuleError]:
@@ -65,6 +69,8 @@ def parse_rule_files(paths: Sequence[str | Path], *, bundled: bool = True) -> Pa
     sources: list[str | Path] = [bundled_rules_dir()] if bundled else []
     sources.extend(paths)
     seen_ids: dict[str, Location] = {}
+    sigma = SigmaLoader()
+    parsed.passed_over.extend(passed_over(sources))
     for item in rule_files(sources):
         if isinstance(item, RuleError):
             parsed.errors.append(item)
@@ -73,13 +79,55 @@ def parse_rule_files(paths: Sequence[str | Path], *, bundled: bool = True) -> Pa
         parsed.files.append(display)
         try:
             for doc in read_documents(path, display):
-                _add_document(parsed, doc, seen_ids)
+                _add_document(parsed, doc, seen_ids, sigma)
         except RuleError as exc:
             parsed.errors.append(exc)
+    _add_sigma(parsed, sigma, seen_ids)
     return parsed
 
 
-def _add_document(parsed: ParsedRules, doc: Document, seen_ids: dict[str, Location]) -> None:
+def _add_sigma(parsed: ParsedRules, sigma: SigmaLoader, seen_ids: dict[str, Location]) -> None:
+    """Sigma documents, once all files are read: correlations and filters may name rules (by id,
+    name or title) from any file, and a referenced rule stops making findings of its own unless a
+    correlation says `generate: true`."""
+    parsed.errors.extend(sigma.errors)
+    parsed.warnings.extend(sigma.warnings)
+    parsed.not_cloudtrail.extend(sigma.not_cloudtrail)
+    quiet = sigma.resolve()
+    parsed.errors.extend(sigma.resolve_errors)
+    parsed.warnings.extend(sigma.resolve_warnings)
+    for native in sigma.rules():
+        data = native.data
+        if data["id"] in seen_ids:
+            parsed.errors.append(
+                RuleError(
+                    f"duplicate rule id {data['id']!r}, first defined at {seen_ids[data['id']]}",
+                    native.doc.locate(("id",)),
+                    "rule ids must be unique across all loaded rule files",
+                )
+            )
+            continue
+        seen_ids[data["id"]] = native.doc.locate(("id",))
+        if data["id"] in quiet and data.get("kind") != "correlation":
+            data["generate"] = False
+        parsed.rules.append(_rule(data, native.doc, native.doc.locate(), data.get("kind", "rule")))
+        parsed.sigma_rules += 1
+    for native in sigma.filters():
+        data = native.data
+        parsed.filters.append(
+            Filter(
+                data["name"], tuple(data["applies_to"]), data["condition"], native.doc.locate(), native.doc
+            )
+        )
+        parsed.sigma_rules += 1
+
+
+def _add_document(
+    parsed: ParsedRules, doc: Document, seen_ids: dict[str, Location], sigma: SigmaLoader | None = None
+) -> None:
+    if sigma is not None and sigma.claims(doc):  # Sigma documents have their own shape and checks
+        sigma.add(doc)
+        return
     problems = list(schema_errors(doc))
     if problems:
         parsed.errors.extend(problems)

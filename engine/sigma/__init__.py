@@ -1,0 +1,10 @@
+"""Sigma rules, natively: pySigma parses a Sigma document; this package translates what it parsed
+into trailwarden's own rule model, so the compiled engine, the index, tuning, explain, the formats
+and the sinks treat a Sigma rule like any other.
+
+- `document`: recognising a Sigma document and parsing it with pySigma, errors located;
+- `detection` and `values`: a parsed detection as a condition tree and index pins;
+- `rule`, `correlation`, `filters`: Sigma rules, correlations and filters as trailwarden's;
+- `patterns`: what Sigma's comparisons mean, called by the condition functions;
+- `convert`: the native YAML rule a Sigma rule becomes (`trailwarden sigma convert`).
+"""
