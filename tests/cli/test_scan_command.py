@@ -55,7 +55,8 @@ def test_unreadable_input_gives_exit_3_and_is_listed(export: Path) -> None:
     assert result.returncode == 3
     assert len(findings(result)) == 2
     stderr = result.stderr.decode()
-    assert "Skipped 1 input(s) that could not be read" in stderr
+    # the records cut out of the broken file are skipped one by one (they are not events), then the cut
+    assert "input(s) that could not be read" in stderr and "gzip stream truncated" in stderr
     assert "broken.json.gz" in stderr
 
 
