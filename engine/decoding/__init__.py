@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import structlog
 
+from engine.decoding import parquet
 from engine.decoding.compression import content_chunks
 from engine.decoding.context import DecodeContext
 from engine.decoding.framing import decode_stream
@@ -55,6 +56,9 @@ def decode_blob(
     ctx = DecodeContext(blob.name, limits, lean=lean)
     try:
         with blob.open() as raw:
+            if parquet.sniff(raw):  # Amazon Security Lake's OCSF Parquet (engine.decoding.parquet)
+                yield from parquet.decode_parquet(raw, ctx)
+                return
             reader = ChunkReader(content_chunks(raw, limits.read_chunk_bytes, limits.inflate_step_bytes))
             yield from decode_stream(reader, ctx)
     except TrailwardenError as exc:
