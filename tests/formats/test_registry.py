@@ -16,8 +16,8 @@ OPTIONS = {"asff": {"account_id": "999988887777", "region": "eu-west-1"}}
 
 
 def test_builtin_formats_are_registered() -> None:
-    """The six formats the design names are all there, by name."""
-    assert format_names() == ["asff", "cef", "ecs", "hec", "native", "ocsf"]
+    """The six formats the design names, and Sentinel's rows, are all there, by name."""
+    assert format_names() == ["asff", "cef", "ecs", "hec", "native", "ocsf", "sentinel"]
 
 
 def test_unknown_format_lists_the_known_ones() -> None:

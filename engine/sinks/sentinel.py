@@ -1,0 +1,156 @@
+"""Microsoft Sentinel through the Azure Monitor Logs Ingestion API:
+`sentinel+https://<data-collection-endpoint>/<dcr-immutable-id>/<stream>`, for example
+`sentinel+https://trail-abcd.westeurope-1.ingest.monitor.azure.com/dcr-0123456789abcdef0123456789abcdef/Custom-TrailwardenFindings_CL`.
+
+Findings are rows of the `sentinel` format (`engine.formats.sentinel`; `trailwarden template
+sentinel` prints the table and the data collection rule that take them), sent with Microsoft's
+`azure-monitor-ingestion` client (`pip install 'trailwarden[sentinel]'`), which gzips each request
+and cuts a batch into requests of at most 1 MB, the API's limit.
+
+Credentials come from `azure-identity`, never from the URL or the command line: with a client
+secret (env `TRAILWARDEN_SENTINEL_CLIENT_SECRET`, or a file named by `…_FILE`, or Azure's own
+`AZURE_CLIENT_SECRET`), the client-credentials flow of the app `client_id` in tenant `tenant_id`;
+without one, the managed identity of the VM, container or function (user-assigned when `client_id`
+is given). `tenant_id`, `client_id` and `authority_host` (a sovereign cloud's Entra endpoint) are
+URL settings, or `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_AUTHORITY_HOST`.
+
+What the answers mean here: 204 is delivered; 429 and 5xx (honouring Retry-After) and network
+errors are retried by the shared delivery loop (the client's own retries are off); 413 and other
+4xx reject the rows of that request with the API's code and message; Microsoft Entra ID refusing
+the credentials (an `AADSTS…` answer) rejects the batch, an unreachable token endpoint retries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from engine.errors import UsageError
+from engine.sinks.base import Delivery, Finding, Sink, SinkOptions, register_sink
+from engine.sinks.http import CA_BUNDLE_ENV, USER_AGENT, parse_retry_after, retryable_status
+from engine.sinks.url import SinkURL
+
+SECRET_ENV = "TRAILWARDEN_SENTINEL_CLIENT_SECRET"
+AZURE_SECRET_ENV = "AZURE_CLIENT_SECRET"
+TENANT_ENV = "AZURE_TENANT_ID"
+CLIENT_ENV = "AZURE_CLIENT_ID"
+AUTHORITY_ENV = "AZURE_AUTHORITY_HOST"
+# Microsoft Entra hosts that azure-identity knows; any other authority is a private endpoint
+# whose instance discovery (a call to the public cloud) must be skipped.
+_KNOWN_AUTHORITIES = (
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.chinacloudapi.cn",
+)
+
+
+@register_sink("sentinel+https")
+class SentinelSink(Sink):
+    default_format = "sentinel"
+    allowed_formats = frozenset({"sentinel"})
+    default_batch_size = 500
+    # The API takes 1 MB per request; the client cuts larger batches into requests of that size.
+    default_batch_bytes = 1_000_000
+
+    def __init__(self, url: SinkURL, options: SinkOptions) -> None:
+        super().__init__(url, options)
+        parts = url.path.strip("/").split("/")
+        if url.transport != "https" or not url.host or len(parts) != 2 or not all(parts):
+            raise UsageError(
+                f"sink {self.url}: expected sentinel+https://<data-collection-endpoint>/<dcr-immutable-id>/<stream>"
+            )
+        if "client_secret" in url.params:
+            raise UsageError(
+                f"sink {url.raw.partition('?')[0]}: a client secret never goes in the URL",
+                hint=f"set {SECRET_ENV} or {SECRET_ENV}_FILE (a file holding it)",
+            )
+        self.rule_id, self.stream = parts
+        try:
+            from azure.monitor.ingestion import LogsIngestionClient
+        except ImportError as exc:
+            raise UsageError(
+                f"sink {self.url}: the Sentinel sink needs the {exc.name} package",
+                hint="pip install 'trailwarden[sentinel]'",
+            ) from None
+        transport = self._transport()
+        self.credential = self._credential(transport)
+        self.client = LogsIngestionClient(url.base(), self.credential, **transport)
+
+    def _transport(self) -> dict[str, Any]:
+        """Settings for both Azure pipelines: no retries of their own (the delivery loop retries),
+        this sink's timeout, and TRAILWARDEN_CA_BUNDLE for a private CA."""
+        settings: dict[str, Any] = {
+            "retry_total": 0,
+            "connection_timeout": min(self.options.timeout, 10.0),
+            "read_timeout": self.options.timeout,
+            "user_agent": USER_AGENT,
+        }
+        ca_bundle = self.options.env().get(CA_BUNDLE_ENV)
+        if ca_bundle:
+            settings["connection_verify"] = ca_bundle
+        return settings
+
+    def _credential(self, transport: dict[str, Any]) -> Any:
+        from azure.identity import ClientSecretCredential, ManagedIdentityCredential
+
+        env = self.options.env()
+        tenant = self.param("tenant_id") or env.get(TENANT_ENV)
+        client = self.param("client_id") or env.get(CLIENT_ENV)
+        secret = self.secret("client_secret", SECRET_ENV) or self.secret("client_secret", AZURE_SECRET_ENV)
+        if not secret:
+            return ManagedIdentityCredential(client_id=client, **transport)
+        if not tenant or not client:
+            raise UsageError(
+                f"sink {self.url}: a client secret needs the app's tenant_id and client_id",
+                hint=f"add ?tenant_id=…&client_id=… to the URL, or set {TENANT_ENV} and {CLIENT_ENV}",
+            )
+        settings = dict(transport)
+        authority = self.param("authority_host") or env.get(AUTHORITY_ENV)
+        if authority:
+            settings["authority"] = authority
+            host = authority.split("://")[-1].split("/")[0]
+            settings["disable_instance_discovery"] = host not in _KNOWN_AUTHORITIES
+        return ClientSecretCredential(tenant, client, secret, **settings)
+
+    def send(self, batch: Sequence[Finding]) -> Delivery:
+        rows, refused = self.encode_each(batch, self.format.to_record)
+        if not rows:
+            return refused
+        ids = {id(row): fid for fid, row in rows}
+        failures: list[Delivery] = []
+
+        def on_error(error: Any) -> None:
+            failed = [ids[id(row)] for row in error.failed_logs if id(row) in ids]
+            failures.append(_failure(failed, error.error))
+
+        self.client.upload(self.rule_id, self.stream, [row for _, row in rows], on_error=on_error)
+        failed_ids = {fid for part in failures for fid in (*part.retry, *part.rejected)}
+        delivered = Delivery.ok([fid for fid, _ in rows if fid not in failed_ids])
+        return Delivery.combine([refused, delivered, *failures])
+
+    def close(self) -> None:
+        self.client.close()
+        self.credential.close()
+
+
+def _failure(ids: list[str], error: BaseException) -> Delivery:
+    """What one failed request of the client means for its rows."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+
+    if isinstance(error, ClientAuthenticationError) and getattr(error, "status_code", None) is None:
+        text = str(error)
+        if "AADSTS" in text:
+            return Delivery.refused(ids, f"Microsoft Entra ID refused the credentials: {text}")
+        return Delivery.failed(ids, f"Microsoft Entra ID unreachable: {text}")
+    if isinstance(error, HttpResponseError) and error.status_code is not None:
+        status = int(error.status_code)
+        code = getattr(error.error, "code", None) or error.reason
+        message = getattr(error.error, "message", None) or ""
+        reason = f"Logs Ingestion answered HTTP {status}: {code}: {message}".rstrip(": ")
+        if retryable_status(status):
+            headers = getattr(error.response, "headers", None) or {}
+            return Delivery.failed(ids, reason, retry_after=parse_retry_after(headers.get("Retry-After")))
+        if status == 413:
+            reason += " (lower batch_bytes for this sink)"
+        return Delivery.refused(ids, reason)
+    return Delivery.failed(ids, f"Logs Ingestion unreachable: {type(error).__name__}: {error}")
