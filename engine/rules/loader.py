@@ -33,7 +33,7 @@ class ParsedRules:
     files: list[str] = field(default_factory=list)
     passed_over: list[str] = field(default_factory=list)  # files under a rules folder that are not YAML
     not_cloudtrail: list[str] = field(default_factory=list)  # Sigma rules for another log source
-    sigma_rules: int = 0  # Sigma rules, correlations and filters loaded
+    sigma_sources: dict[str, Document] = field(default_factory=dict)  # Sigma rule/filter id -> as written
 
 
 def rule_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str] | RuleError]:
@@ -70,7 +70,7 @@ def parse_rule_files(paths: Sequence[str | Path], *, bundled: bool = True) -> Pa
     sources.extend(paths)
     seen_ids: dict[str, Location] = {}
     sigma = SigmaLoader()
-    parsed.passed_over.extend(passed_over(sources))
+    parsed.passed_over.extend(passed_over(paths))
     for item in rule_files(sources):
         if isinstance(item, RuleError):
             parsed.errors.append(item)
@@ -93,6 +93,13 @@ def _add_sigma(parsed: ParsedRules, sigma: SigmaLoader, seen_ids: dict[str, Loca
     parsed.errors.extend(sigma.errors)
     parsed.warnings.extend(sigma.warnings)
     parsed.not_cloudtrail.extend(sigma.not_cloudtrail)
+    for what, places in (
+        ("Sigma rule(s) for another log source than CloudTrail were skipped", parsed.not_cloudtrail),
+        ("file(s) under the rule folders are not YAML and were passed over", parsed.passed_over),
+    ):
+        if places:
+            shown = ", ".join(places[:3]) + (" …" if len(places) > 3 else "")
+            parsed.warnings.append(RuleError(f"note: {len(places)} {what}: {shown}", Location(places[0])))
     quiet = sigma.resolve()
     parsed.errors.extend(sigma.resolve_errors)
     parsed.warnings.extend(sigma.resolve_warnings)
@@ -111,7 +118,7 @@ def _add_sigma(parsed: ParsedRules, sigma: SigmaLoader, seen_ids: dict[str, Loca
         if data["id"] in quiet and data.get("kind") != "correlation":
             data["generate"] = False
         parsed.rules.append(_rule(data, native.doc, native.doc.locate(), data.get("kind", "rule")))
-        parsed.sigma_rules += 1
+        parsed.sigma_sources[data["id"]] = native.source
     for native in sigma.filters():
         data = native.data
         parsed.filters.append(
@@ -119,7 +126,7 @@ def _add_sigma(parsed: ParsedRules, sigma: SigmaLoader, seen_ids: dict[str, Loca
                 data["name"], tuple(data["applies_to"]), data["condition"], native.doc.locate(), native.doc
             )
         )
-        parsed.sigma_rules += 1
+        parsed.sigma_sources[data["name"]] = native.source
 
 
 def _add_document(
