@@ -26,6 +26,7 @@ import re2
 from jmespath import exceptions, lexer, parser
 from jmespath.functions import Functions, signature
 
+from engine.conditions import policies  # policy_is_public(), policy_principals() (below)
 from engine.registry import PluginRegistry
 from engine.sigma import patterns as sigma_patterns  # the Sigma block's helpers (below)
 
@@ -291,6 +292,15 @@ class TrailwardenFunctions(Functions):
     @signature({"types": ["string"]})
     def _func_arn_resource(self, arn: str) -> str | None:
         return arn_part(arn, 5)
+
+    # --- policies: resource policies read with IAM's meaning (engine/conditions/policies.py) ----
+    @signature({"types": ["object", "string"]})
+    def _func_policy_is_public(self, doc: dict[str, Any] | str) -> bool:
+        return policies.policy_is_public(doc)
+
+    @signature({"types": ["object", "string"]})
+    def _func_policy_principals(self, doc: dict[str, Any] | str) -> list[str]:
+        return policies.policy_principals(doc)
 
     # --- Sigma: the comparisons Sigma rules compile to (engine/sigma/; issue 14) ------------------
     # One block, each a shell over engine.sigma.patterns, so it moves to a registry in one piece.
