@@ -4,8 +4,9 @@
 
 Findings are rows of the `sentinel` format (`engine.formats.sentinel`; `trailwarden template
 sentinel` prints the table and the data collection rule that take them), sent with Microsoft's
-`azure-monitor-ingestion` client (`pip install 'trailwarden[sentinel]'`), which gzips each request
-and cuts a batch into requests of at most 1 MB, the API's limit.
+`azure-monitor-ingestion` client (`pip install 'trailwarden[sentinel]'`), gzipped, a batch cut into
+requests of at most 1 MB of JSON (the API's limit; the client's own cutting underestimates the
+separators between rows and can exceed it by a few hundred bytes).
 
 Credentials come from `azure-identity`, never from the URL or the command line: with a client
 secret (env `TRAILWARDEN_SENTINEL_CLIENT_SECRET`, or a file named by `…_FILE`, or Azure's own
@@ -22,11 +23,16 @@ the credentials (an `AADSTS…` answer) rejects the batch, an unreachable token 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
+from isal import igzip
+
 from engine.errors import UsageError
+from engine.formats import dump_json
 from engine.sinks.base import Delivery, Finding, Sink, SinkOptions, register_sink
+from engine.sinks.batching import chunk
 from engine.sinks.http import CA_BUNDLE_ENV, USER_AGENT, parse_retry_after, retryable_status
 from engine.sinks.url import SinkURL
 
@@ -35,6 +41,8 @@ AZURE_SECRET_ENV = "AZURE_CLIENT_SECRET"
 TENANT_ENV = "AZURE_TENANT_ID"
 CLIENT_ENV = "AZURE_CLIENT_ID"
 AUTHORITY_ENV = "AZURE_AUTHORITY_HOST"
+# The API takes at most 1 MB a call; rows are cut into requests of at most this much JSON.
+MAX_REQUEST_BYTES = 1_000_000
 # Microsoft Entra hosts that azure-identity knows; any other authority is a private endpoint
 # whose instance discovery (a call to the public cloud) must be skipped.
 _KNOWN_AUTHORITIES = (
@@ -49,7 +57,7 @@ class SentinelSink(Sink):
     default_format = "sentinel"
     allowed_formats = frozenset({"sentinel"})
     default_batch_size = 500
-    # The API takes 1 MB per request; the client cuts larger batches into requests of that size.
+    # One request's worth (MAX_REQUEST_BYTES); a larger batch is sent as several requests.
     default_batch_bytes = 1_000_000
 
     def __init__(self, url: SinkURL, options: SinkOptions) -> None:
@@ -112,36 +120,50 @@ class SentinelSink(Sink):
             settings["disable_instance_discovery"] = host not in _KNOWN_AUTHORITIES
         return ClientSecretCredential(tenant, client, secret, **settings)
 
+    def encode(self, finding: Finding) -> bytes:
+        return dump_json(self.format.to_record(finding))
+
     def send(self, batch: Sequence[Finding]) -> Delivery:
-        rows, refused = self.encode_each(batch, self.format.to_record)
-        if not rows:
-            return refused
-        ids = {id(row): fid for fid, row in rows}
-        failures: list[Delivery] = []
+        """Rows cut into requests of at most MAX_REQUEST_BYTES of JSON, each gzipped and sent on
+        its own; each request's answer settles its rows. A row too large on its own still goes,
+        alone, and the API's 413 rejects it with its reason."""
+        rows, refused = self.encode_each(batch, self.encode)
+        parts = [refused]
+        for request in chunk(rows, max_count=max(1, len(rows)), max_bytes=MAX_REQUEST_BYTES, size=_row_size):
+            parts.append(self._upload(request))
+        return Delivery.combine(parts)
 
-        def on_error(error: Any) -> None:
-            failed = [ids[id(row)] for row in error.failed_logs if id(row) in ids]
-            failures.append(_failure(failed, error.error))
+    def _upload(self, rows: list[tuple[str, bytes]]) -> Delivery:
+        from azure.core.exceptions import AzureError
 
-        self.client.upload(self.rule_id, self.stream, [row for _, row in rows], on_error=on_error)
-        failed_ids = {fid for part in failures for fid in (*part.retry, *part.rejected)}
-        delivered = Delivery.ok([fid for fid, _ in rows if fid not in failed_ids])
-        return Delivery.combine([refused, delivered, *failures])
+        ids = [fid for fid, _ in rows]
+        body = igzip.compress(b"[" + b",".join(data for _, data in rows) + b"]")
+        try:
+            # A readable stream is sent as it is (the client's own cutting is for lists), and
+            # its gzip magic bytes make the client say Content-Encoding: gzip.
+            self.client.upload(self.rule_id, self.stream, io.BytesIO(body))
+        except AzureError as exc:
+            return _failure(ids, exc, len(body))
+        return Delivery.ok(ids, len(body))
 
     def close(self) -> None:
         self.client.close()
         self.credential.close()
 
 
-def _failure(ids: list[str], error: BaseException) -> Delivery:
-    """What one failed request of the client means for its rows."""
+def _row_size(row: tuple[str, bytes]) -> int:
+    return len(row[1]) + 1  # the row and the comma (or bracket) beside it
+
+
+def _failure(ids: list[str], error: BaseException, nbytes: int) -> Delivery:
+    """What one failed request means for its rows."""
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
     if isinstance(error, ClientAuthenticationError) and getattr(error, "status_code", None) is None:
         text = str(error)
         if "AADSTS" in text:
-            return Delivery.refused(ids, f"Microsoft Entra ID refused the credentials: {text}")
-        return Delivery.failed(ids, f"Microsoft Entra ID unreachable: {text}")
+            return Delivery.refused(ids, f"Microsoft Entra ID refused the credentials: {text}", nbytes=nbytes)
+        return Delivery.failed(ids, f"Microsoft Entra ID unreachable: {text}", nbytes=nbytes)
     if isinstance(error, HttpResponseError) and error.status_code is not None:
         status = int(error.status_code)
         code = getattr(error.error, "code", None) or error.reason
@@ -149,8 +171,9 @@ def _failure(ids: list[str], error: BaseException) -> Delivery:
         reason = f"Logs Ingestion answered HTTP {status}: {code}: {message}".rstrip(": ")
         if retryable_status(status):
             headers = getattr(error.response, "headers", None) or {}
-            return Delivery.failed(ids, reason, retry_after=parse_retry_after(headers.get("Retry-After")))
+            retry_after = parse_retry_after(headers.get("Retry-After"))
+            return Delivery.failed(ids, reason, nbytes=nbytes, retry_after=retry_after)
         if status == 413:
             reason += " (lower batch_bytes for this sink)"
-        return Delivery.refused(ids, reason)
-    return Delivery.failed(ids, f"Logs Ingestion unreachable: {type(error).__name__}: {error}")
+        return Delivery.refused(ids, reason, nbytes=nbytes)
+    return Delivery.failed(ids, f"Logs Ingestion unreachable: {type(error).__name__}: {error}", nbytes=nbytes)

@@ -53,6 +53,7 @@ class AzureServer:
         self.rows: list[dict[str, Any]] = []
         self.received: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
+        self.largest = 0  # the largest body received, inflated
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -163,6 +164,8 @@ class AzureServer:
                 self.busy -= 1
                 return _error(503, "ServiceUnavailable", "Try again.", {"Retry-After": self.retry_after})
         data = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+        with self.lock:
+            self.largest = max(self.largest, len(data))
         if len(data) > MAX_BODY:
             return _error(
                 413, "ContentLengthLimitExceeded", f"Maximum allowed content length: {MAX_BODY} bytes"

@@ -132,6 +132,18 @@ def test_a_batch_over_1mb_goes_in_requests_the_api_accepts(
     assert server.received == {f["finding_id"]: 1 for f in batch}
 
 
+def test_many_small_rows_never_make_a_request_over_1mb(server: AzureServer, cert: tuple[Path, Path]) -> None:
+    """2,000 rows of ~2 KB in one send: cut by the size of the JSON array actually sent (rows and
+    the commas between them), so no request passes the API's 1 MB, and none is refused."""
+    batch = findings(2000)
+    sink = open_sentinel(server.port, cert)
+    result = sink.send(batch)
+    sink.close()
+    assert len(result.delivered) == 2000 and not result.rejected
+    assert 413 not in server.statuses and 0 < server.largest <= 1_000_000
+    assert server.uploads >= 3
+
+
 def test_a_row_over_the_limit_is_rejected_with_the_reason_and_the_rest_delivered(
     server: AzureServer, cert: tuple[Path, Path]
 ) -> None:
