@@ -4,7 +4,7 @@ skips it has reported — so a broken file yields a bounded, readable list of pr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.decoding.events import normalise
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from engine.decoding.lean import LeanPlan
 
 Items = Iterator[Record | Skip]
+# CloudTrail gives every event its own eventID: the same one twice in one input is one event read twice
+DUPLICATE = "a record already read from this input (same eventID): evaluated once"
 
 
 @dataclass(slots=True)
@@ -30,13 +32,36 @@ class DecodeContext:
     suppressed: int = 0
     lean: LeanPlan | None = None  # parse in full only what the plan wants (engine.decoding.lean)
 
-    def record(self, event: dict[str, Any], line: int | None) -> Record:
-        """A record for an object already known to be an event; takes the next index."""
+    ids: set[str] = field(default_factory=set)  # the eventIDs read so far, to tell a record read twice
+
+    def record(self, event: dict[str, Any], line: int | None) -> Record | Skip:
+        """A record for an object already known to be an event, or a deliberate skip when the
+        input already held it (same eventID); takes the next index."""
         if "eventTime" not in event:
             normalise(event)
+        if self.repeated(event.get("eventID")):
+            return self.duplicate(line)
         record = Record(event, Origin(self.source, self.index, line))
         self.index += 1
         return record
+
+    def repeated(self, event_id: object) -> bool:
+        """True when this input already held a record with this eventID; else remember it."""
+        if type(event_id) is not str:
+            return False
+        ids = self.ids
+        if event_id in ids:
+            return True
+        if len(ids) >= self.limits.max_remembered_ids:
+            ids.clear()
+        ids.add(event_id)
+        return False
+
+    def duplicate(self, line: int | None) -> Skip:
+        """The skip for a record the input already held: counted, never evaluated twice."""
+        skip = Skip(self.where(line, self.index), DUPLICATE, error=False)
+        self.index += 1
+        return skip
 
     def where(self, line: int | None = None, index: int | None = None) -> str:
         if line is None and index is None:

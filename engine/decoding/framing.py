@@ -19,7 +19,7 @@ from typing import Any
 from engine.decoding import salvage
 from engine.decoding.context import DecodeContext, Items
 from engine.decoding.dispatch import expand, expand_items
-from engine.decoding.jsontext import JSONProblem, iter_documents, loads
+from engine.decoding.jsontext import TRUNCATED, JSONProblem, iter_documents, loads
 from engine.decoding.reader import ChunkReader
 from engine.decoding.records import Origin, Record
 from engine.decoding.sniffing import describe_binary, text_hint
@@ -166,6 +166,9 @@ def _line(current: Line, ctx: DecodeContext) -> Items:
         yield from _documents(line, documents, late, ctx, number)
         return
     if type(doc) is dict and ("eventName" in doc or "eventType" in doc) and "eventTime" in doc:
+        if ctx.repeated(doc.get("eventID")):
+            yield ctx.duplicate(number)
+            return
         yield Record(doc, Origin(ctx.source, ctx.index, number))  # the per-line fast path of ctx.record
         ctx.index += 1
     else:
@@ -196,15 +199,21 @@ def _bad_line(number: int, line: bytes, problem: JSONProblem, ctx: DecodeContext
         yield from ctx.part(problem.describe(single_line=True), number)
 
 
-def _pieces(pieces: list[bytes], ctx: DecodeContext, line: int | None) -> Items:
-    """Records cut out of a refused document (engine.decoding.salvage), each parsed on its own."""
-    for piece in pieces:
+def _pieces(pieces: salvage.Pieces, ctx: DecodeContext, line: int | None) -> Items:
+    """Records cut out of a refused document (engine.decoding.salvage), each parsed on its own;
+    a document that ends before it closes is reported, unless its last record already says so."""
+    last_failed = False
+    for piece in pieces.texts:
         try:
             item = loads(piece, ctx.limits.max_depth)
         except JSONProblem as problem:
             yield from ctx.bad_item(problem.describe(single_line=True), line)
+            last_failed = problem.truncated
             continue
+        last_failed = False
         yield from expand_items([item], ctx, line)
+    if pieces.cut and not last_failed:
+        yield from _problem_skip(JSONProblem(TRUNCATED), ctx, line)
 
 
 def _parse_documents(data: bytes, ctx: DecodeContext) -> tuple[list[Any], JSONProblem | None]:

@@ -23,7 +23,7 @@ _ORJSON_MAX_DEPTH = 1024
 # large holds more than `max_depth` brackets anyway.
 _COUNT_UP_TO = 32 * 1024
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
-_TRUNCATED = "unexpected end of data"
+TRUNCATED = "unexpected end of data"
 _TRAILING = "unexpected content after document"
 _DEPTH = "depth limit exceeded"
 
@@ -36,7 +36,7 @@ class JSONProblem(ValueError):
         self.problem = problem
         self.line = line
         self.column = column
-        self.truncated = problem == _TRUNCATED
+        self.truncated = problem == TRUNCATED
         self.trailing = problem == _TRAILING
         self.too_deep = problem.startswith("nested deeper")
 
@@ -177,7 +177,7 @@ def _holds_lone_surrogate(value: Any) -> bool:
 
 def _stdlib_message(exc: json.JSONDecodeError, text: str) -> str:
     if exc.pos >= len(text.rstrip()):
-        return _TRUNCATED
+        return TRUNCATED
     return exc.msg[0].lower() + exc.msg[1:]
 
 

@@ -95,11 +95,14 @@ class LeanPlan:
 
     def records(self, raws: list[msgspec.Raw], ctx: DecodeContext, line: int | None) -> Items:
         """Each record in order, taking the indexes the full decoder would give them."""
-        source, head_of, wants = ctx.source, self.head, self.wants
+        source, head_of, wants, repeated = ctx.source, self.head, self.wants, ctx.repeated
         max_depth = ctx.limits.max_depth
         for raw in raws:
             head = head_of(raw)
             if head is not None and not wants(head):
+                if repeated(head.get("eventID")):
+                    yield ctx.duplicate(line)
+                    continue
                 yield Record(head, Origin(source, ctx.index, line), True)
                 ctx.index += 1
                 continue

@@ -23,6 +23,10 @@ class DecodeLimits:
     `max_record_skips` caps the skips reported one by one for a single input; the rest are counted
     into one closing skip, so a mis-shaped file of a million lines gives a readable report.
 
+    `max_remembered_ids` bounds the eventIDs remembered per input to tell a record read twice
+    (concatenated gzip members, a file appended to itself): 250,000 ids, ~30 MB at most, far more
+    than an S3 delivery file holds; past it the memory starts over.
+
     `read_chunk_bytes` is how much is read from a source at once; `inflate_step_bytes` how much gzip
     output is produced at once (a typical S3 delivery file inflates in one step, so its one line is
     handed to the parser without being copied)."""
@@ -30,6 +34,7 @@ class DecodeLimits:
     max_depth: int = 250
     max_document_bytes: int = 256 * MIB
     max_record_skips: int = 100
+    max_remembered_ids: int = 250_000
     read_chunk_bytes: int = 16 * MIB
     inflate_step_bytes: int = 16 * MIB
 

@@ -14,6 +14,7 @@ linear in the text. It runs only on a document the parser already refused."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # A string (its end, or the end of a cut-off text), or one structural character. Possessive
 # quantifiers: a string that never closes is matched once to the end of the text, not retried.
@@ -23,7 +24,15 @@ _QUOTE, _COLON, _COMMA = ord('"'), ord(":"), ord(",")
 _OPEN, _CLOSE = frozenset(b"[{"), frozenset(b"]}")
 
 
-def split(data: bytes) -> list[bytes] | None:
+@dataclass(frozen=True, slots=True)
+class Pieces:
+    """The texts of the records of a document, and whether the document ends before it closes."""
+
+    texts: list[bytes]
+    cut: bool
+
+
+def split(data: bytes) -> Pieces | None:
     """The texts of the records of `data`, in order: the items of a top-level array or of the
     `Records` / `Events` array of a top-level object; a top-level object without one (documents
     written back to back) is one text. The last text is cut short when `data` is.
@@ -87,7 +96,7 @@ def split(data: bytes) -> list[bytes] | None:
         pieces.append(data[document_start:])
     if lists == 0 and documents <= 1:
         return None
-    return pieces
+    return Pieces(pieces, depth > 0)
 
 
 def _add(pieces: list[bytes], text: bytes) -> None:

@@ -93,6 +93,9 @@ EVENTS = [
     42,
     event(eventName="Unicode", requestParameters={"text": 'ĉu vi — 東京 \u2028 \\ " é'}),
 ]
+for _number, _item in enumerate(EVENTS):  # each its own eventID: the same one twice is a duplicate
+    if isinstance(_item, dict) and isinstance(_item.get("eventID"), str):
+        _item["eventID"] = f"lean-{_number}"
 
 SHAPES: dict[str, bytes] = {
     "s3-delivery": dumps({"Records": EVENTS}),
