@@ -78,7 +78,7 @@ def decode_parquet(raw: BinaryIO, ctx: DecodeContext) -> Items:
             yield ctx.whole(f"a Parquet stream larger than {ctx.limits.max_document_bytes:,} bytes")
             return
     try:
-        parquet = pq.ParquetFile(raw)
+        parquet = pq.ParquetFile(raw, pre_buffer=True)  # a row group's column ranges in few reads
     except (pa.ArrowException, OSError) as exc:
         yield ctx.whole(f"not a readable Parquet file (truncated or damaged?): {exc}")
         return

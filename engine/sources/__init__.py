@@ -49,6 +49,10 @@ def registered_schemes() -> list[str]:
 
 def open_source(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
     """Yield the blobs of one SOURCE argument: a path, '-', or `scheme://…`."""
+    from engine.sources import securitylake  # a lake is claimed before its scheme or path is
+
+    if securitylake.claims(spec):
+        return securitylake.open_lake(spec, options)
     _load_builtin()
     scheme = spec.split("://", 1)[0] if "://" in spec else "file"
     opener = _REGISTRY.get(scheme)
