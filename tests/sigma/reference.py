@@ -7,6 +7,7 @@ null as NULL. REGEXP is Python's `re.search` (trailwarden runs RE2: two engines,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -51,10 +52,8 @@ def _records(value: Any, depth: int) -> Iterator[dict[str, Any]]:
             return
         for key, item in value.items():
             if key == "CloudTrailEvent" and isinstance(item, str):
-                try:
+                with contextlib.suppress(ValueError):
                     yield from _records(json.loads(item), depth + 1)
-                except ValueError:
-                    pass
             else:
                 yield from _records(item, depth + 1)
     elif isinstance(value, list):
