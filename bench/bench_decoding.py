@@ -60,8 +60,8 @@ from engine.decoding.lean import BASE_PATHS, Head, LeanPlan
 from engine.decoding.limits import DEFAULT_LIMITS
 from engine.detection.build import load_ruleset
 from engine.detection.index import RuleIndex
+from engine.detection.ruleset import RuleSet
 from engine.detection.stateful.members import with_members
-from engine.rules.ruleset import RuleSet
 
 zlib_ng: ModuleType | None
 gzip_ng: ModuleType | None

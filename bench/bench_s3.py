@@ -35,12 +35,11 @@ sys.path.insert(0, str(BENCH.parent))
 from corpus import Corpus, Plan, build, risky_templates  # noqa: E402
 
 from engine.decoding import decode_blob  # noqa: E402
-from engine.decoding.records import Record  # noqa: E402
 from engine.detection.build import load_ruleset  # noqa: E402
 from engine.pipeline import Scanner  # noqa: E402
 from engine.sources import SourceOptions, open_source  # noqa: E402
-from engine.sources.blob import Blob  # noqa: E402
 from engine.sources.s3 import S3Reader  # noqa: E402
+from engine.types import Blob, Record  # noqa: E402
 
 BUCKET = "bench-trail"
 

@@ -29,31 +29,25 @@ import binascii
 import functools
 import json
 import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 import structlog
 
-from engine.decoding.records import Skip
-from engine.detection.build import load_ruleset
+from engine.config import ScanConfig
 from engine.detection.compiled_rule import CompiledRule
-from engine.detection.stateful.members import with_members
-from engine.detection.stateful.settings import WindowSettings
 from engine.errors import RuleError, SourceError, UsageError
 from engine.log import configure_logging
-from engine.pipeline import Scanner
-from engine.rules.model import SEVERITIES
-from engine.sinks.outputs import open_delivery
+from engine.run import load_rules, run_blobs, runnable_rules
 from engine.sources.ack_group import AckGroup
 from engine.sources.aws import CLIENT_CONFIG
 from engine.sources.notifications import NotificationError, parse_notification
 from engine.sources.payload import payload_blob
 from engine.sources.s3_fetch import Item, ObjectRef, fetch_objects
 from engine.sources.trail_keys import Scope
+from engine.types import Skip
 
 log = structlog.get_logger("trailwarden.lambda")
 
@@ -63,45 +57,10 @@ _RUNTIME_ENV = (PREFIX, "AWS_ENDPOINT_URL")  # what the runtime is built from
 
 
 @dataclass(frozen=True, slots=True)
-class LambdaConfig:
-    rules: tuple[str, ...] = ()
-    bundled: bool = True
-    sinks: tuple[str, ...] = ()
-    sinks_config: str | None = None
-    min_severity: str | None = None
-    format: str = "native"
-    evidence: bool = True
-    state_path: str | None = None
-    log_level: str = "info"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> LambdaConfig:
-        def get(name: str) -> str:
-            return env.get(PREFIX + name, "").strip()
-
-        sinks = get("SINKS")
-        sinks_file = sinks if sinks and "://" not in sinks and Path(sinks).is_file() else None
-        severity = get("MIN_SEVERITY").lower() or None
-        if severity is not None and severity not in SEVERITIES:
-            raise UsageError(f"{PREFIX}MIN_SEVERITY={severity!r}", hint=f"use one of {', '.join(SEVERITIES)}")
-        return cls(
-            rules=tuple(p for p in re.split(r"[:,]", get("RULES")) if p),
-            bundled=get("NO_BUNDLED") not in ("1", "true", "yes"),
-            sinks=() if sinks_file else tuple(u for u in re.split(r"[\s,]+", sinks) if u),
-            sinks_config=sinks_file,
-            min_severity=severity,
-            format=get("FORMAT") or "native",
-            evidence=get("NO_EVIDENCE") not in ("1", "true", "yes"),
-            state_path=get("STATE") or None,
-            log_level=get("LOG_LEVEL").lower() or "info",
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Runtime:
     """What a container builds once: configuration, compiled rules, an S3 client."""
 
-    config: LambdaConfig
+    config: ScanConfig
     rules: tuple[CompiledRule, ...]
     s3: Any
 
@@ -114,19 +73,20 @@ def runtime() -> Runtime:
 
 @functools.lru_cache(maxsize=1)
 def _build(env: tuple[tuple[str, str], ...]) -> Runtime:
-    config = LambdaConfig.from_env(dict(env))
-    configure_logging(config.log_level, json=True)
-    ruleset = load_ruleset(config.rules, bundled=config.bundled)
+    config = ScanConfig.from_lambda_env(dict(env))
+    configure_logging(str(config.extra.get("log_level", "info")), json=True)
+    ruleset = load_rules(config)
     for warning in ruleset.warnings:
         log.warning("rule warning", problem=str(warning))
     if ruleset.errors:
         problems = "; ".join(str(e) for e in ruleset.errors[:20])
         raise RuleError(f"{len(ruleset.errors)} problem(s) in the rules: {problems}")
-    rules = tuple(with_members(ruleset.selected(min_severity=config.min_severity), ruleset.rules))
-    if not rules:
+    try:
+        rules = tuple(runnable_rules(ruleset, config))
+    except UsageError as exc:
         raise UsageError(
-            "no rule to run", hint=f"check {PREFIX}RULES, {PREFIX}NO_BUNDLED and {PREFIX}MIN_SEVERITY"
-        )
+            exc.message, hint=f"check {PREFIX}RULES, {PREFIX}NO_BUNDLED and {PREFIX}MIN_SEVERITY"
+        ) from None
     log.info(
         "trailwarden ready", rules=len(rules), sinks=len(config.sinks) or config.sinks_config or "stdout"
     )
@@ -137,37 +97,17 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     rt = runtime()
     request = getattr(context, "aws_request_id", "local")
     batch = Batch.of(event, request)
-    delivery = open_delivery(
-        rt.config.format, None, rt.config.sinks, rt.config.sinks_config, rt.config.state_path
-    )
-    windows = WindowSettings(state_path=rt.config.state_path)
-    scanner = Scanner(
-        rt.rules, delivery.submit, evidence=rt.config.evidence, flush=delivery.flush, windows=windows
-    )
-    try:
-        scanner.scan_blobs(fetch_objects(rt.s3, batch.items()))
-    finally:
-        stats = scanner.finish()
-        report = delivery.close()
+    report = run_blobs(rt.rules, fetch_objects(rt.s3, batch.items()), rt.config)
     failed = batch.failed()
-    log.info(
-        "invocation done",
-        kind=batch.kind,
-        files=stats.files,
-        events=stats.events,
-        findings=stats.findings,
-        skipped=[str(s) for s in stats.skipped][:20],
-        failed_items=failed,
-        delivery=report.lines,
-    )
-    if report.failed:
+    log.info("invocation done", kind=batch.kind, failed_items=failed, report=report.to_json())
+    if report.delivery_failed:
         # Findings made after the last acknowledgement (closing windows) are not out: all again.
         raise SourceError("findings could not be delivered or spooled; the invocation is retried")
     if batch.partial:
         return {"batchItemFailures": [{"itemIdentifier": item} for item in failed]}
     if failed:
         raise SourceError(f"{len(failed)} input(s) could not be read: {', '.join(failed[:10])}")
-    return {"files": stats.files, "events": stats.events, "findings": stats.findings}
+    return {"files": report.files, "events": report.events, "findings": report.findings}
 
 
 @dataclass(slots=True)

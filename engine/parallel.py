@@ -12,11 +12,10 @@ SQS and API blobs are scanned in the parent, in their place in the order.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import signal
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,16 +26,15 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from engine.decoding.records import Origin, Record, Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.stateful.operator import Operator
 from engine.detection.stateful.stage import StatefulStage, prepare
 from engine.detection.stateful.window import event_id_of
 from engine.errors import TrailwardenError
 from engine.event_time import event_seconds
-from engine.gc_tuning import scan_collector
-from engine.pipeline import Finding, Scanner
-from engine.sources.blob import Blob
+from engine.pipeline import Scanner, StageFactory
+from engine.report import ScanReport, WindowTally
+from engine.types import Blob, Emit, FindingDict, Origin, Record, Skip
 
 # What a worker saw in one file, in order: ("finding", finding); ("hits", event as JSON, origin as
 # a tuple, eventTime, eventID, the matches prepared for the windows); or ("tick", eventTime) — a
@@ -47,20 +45,17 @@ from engine.sources.blob import Blob
 # faster than a dict is pickled and which the parent keeps as it is until a finding shows it.
 Action = tuple[Any, ...]
 
+# How a worker builds its scanner: engine.run's factory, given the emit callback and the stage.
+ScannerFactory = Callable[[Emit, StageFactory], Scanner]
+
 
 @dataclass(slots=True)
-class FileResult:
-    """One file's outcome in a worker, merged into the parent's scanner in file order."""
+class JobResult:
+    """One job's outcome in a worker: each file's actions, in order, and one report for the job
+    (counts, skips, rule errors; findings counted where they were made), merged in file order."""
 
-    actions: list[Action] = field(default_factory=list)
-    events: int = 0
-    out_of_scope: int = 0
-    skipped: list[Skip] = field(default_factory=list)
-    # plain dicts, not Counters: a Counter unpickles through its constructor, slowly
-    deliberate: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    error_samples: dict[str, str] = field(default_factory=dict)
-    suppressed: dict[str, int] = field(default_factory=dict)
+    actions: list[list[Action]] = field(default_factory=list)
+    report: ScanReport = field(default_factory=ScanReport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,42 +116,31 @@ class _Capture:
     def finish(self) -> list[str]:
         return []
 
+    def tally(self) -> WindowTally:
+        return WindowTally()
+
 
 class _Worker:
-    """The scanner a worker process runs, built once per process from the parent's rules."""
+    """The scanner a worker process runs, built once per process by the parent's factory (so it
+    is built the way every scanner is, in engine.run), with a capture for its stateful stage."""
 
-    def __init__(
-        self,
-        rules: Sequence[CompiledRule],
-        evidence: bool,
-        plan: Plan,
-        scope: Callable[[dict[str, Any]], bool] | None,
-    ) -> None:
-        self.result = FileResult()
-        self.scanner = Scanner(rules, self._finding, evidence=evidence, scope=scope)
-        self.scanner.state = _Capture(plan, self.result.actions.append)
+    def __init__(self, make_scanner: ScannerFactory, plan: Plan) -> None:
+        self.actions: list[Action] = []
+        self.capture = _Capture(plan, self.actions.append)
+        self.scanner = make_scanner(self._finding, lambda emit: self.capture)
 
-    def _finding(self, finding: Finding) -> None:
-        self.result.actions.append(("finding", finding))
+    def _finding(self, finding: FindingDict) -> None:
+        self.actions.append(("finding", finding))
 
-    def scan(self, path: str, size: int | None) -> FileResult:
-        result = self.result = FileResult()
-        assert isinstance(self.scanner.state, _Capture)
-        self.scanner.state.out = result.actions.append
-        self.scanner.state.newest = ""
-        evaluator = self.scanner.evaluator
-        stats = self.scanner.stats
-        errors_before, suppressed_before = Counter(evaluator.errors), Counter(evaluator.suppressed)
-        events_before, skipped_before, outside_before = stats.events, len(stats.skipped), stats.out_of_scope
-        deliberate_before = Counter(stats.deliberate_skips)
-        self.scanner.scan_blob(Blob(path, partial(_open, path), size, path=path))
-        result.events = stats.events - events_before
-        result.out_of_scope = stats.out_of_scope - outside_before
-        result.skipped = stats.skipped[skipped_before:]
-        result.deliberate = dict(stats.deliberate_skips - deliberate_before)
-        result.errors = dict(evaluator.errors - errors_before)
-        result.suppressed = dict(evaluator.suppressed - suppressed_before)
-        result.error_samples = {rule: evaluator.error_samples[rule] for rule in result.errors}
+    def scan(self, job: list[tuple[str, int | None]]) -> JobResult:
+        result = JobResult()
+        for path, size in job:
+            self.actions = []
+            self.capture.out = self.actions.append
+            self.capture.newest = ""
+            self.scanner.scan_blob(Blob(path, partial(_open, path), size, path=path))
+            result.actions.append(self.actions)
+        result.report = self.scanner.start_report()
         return result
 
 
@@ -178,7 +162,7 @@ class WorkerDied(TrailwardenError):
 
 # The rules reach workers by fork (compiled code does not pickle); this is set only in the parent
 # just before the pool forks, and read only by the forked children.
-_FORK_ARGS: tuple[Sequence[CompiledRule], bool, Plan, Callable[[dict[str, Any]], bool] | None] | None = None
+_FORK_ARGS: tuple[ScannerFactory, Plan] | None = None
 _WORKER: _Worker | None = None
 
 
@@ -196,9 +180,9 @@ def _init_worker() -> None:
     _WORKER = _Worker(*_FORK_ARGS)
 
 
-def _scan_files(job: list[tuple[str, int | None]]) -> list[FileResult]:
+def _scan_files(job: list[tuple[str, int | None]]) -> JobResult:
     assert _WORKER is not None
-    return [_WORKER.scan(path, size) for path, size in job]
+    return _WORKER.scan(job)
 
 
 def default_workers() -> int:
@@ -207,12 +191,13 @@ def default_workers() -> int:
 
 def scan_parallel(
     scanner: Scanner,
-    rules: Sequence[CompiledRule],
+    make_scanner: ScannerFactory,
     items: Iterable[Blob | Skip],
     workers: int,
     progress: Callable[[Blob], None] | None = None,
 ) -> None:
-    """Scan `items` with `workers` processes, merging into `scanner` (the parent's) in order.
+    """Scan `items` with `workers` processes, merging into `scanner` (the parent's) in order;
+    each worker builds its own scanner once with `make_scanner(emit, stage)`.
 
     A ProcessPoolExecutor rather than multiprocessing.Pool: the Pool's worker-handler thread
     also waits on the result pipe, so it spins for as long as a result is being read — a quarter
@@ -223,11 +208,10 @@ def scan_parallel(
     stage = scanner.state
     if stage is not None and not isinstance(stage, StatefulStage):
         raise TypeError("a parallel scan windows in the parent: its scanner needs a local StatefulStage")
-    _FORK_ARGS = (rules, scanner.evidence, Plan.of(stage), scanner.scope)
+    _FORK_ARGS = (make_scanner, Plan.of(stage))
     pending: deque[Blob | Skip] = deque()
-    ahead: deque[Future[list[FileResult]] | None] = deque()  # None: an item the parent scans itself
+    ahead: deque[Future[JobResult] | None] = deque()  # None: an item the parent scans itself
     context = multiprocessing.get_context("fork")
-    gc.freeze()  # what the workers inherit stays out of their collections: fewer copied pages
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
     try:
         for job in _jobs(items, pending):
@@ -245,14 +229,13 @@ def scan_parallel(
         pool.shutdown()
     finally:
         _FORK_ARGS = None
-        gc.unfreeze()
 
 
 def _take(
     scanner: Scanner,
     stage: StatefulStage | None,
     pending: deque[Blob | Skip],
-    job: Future[list[FileResult]] | None,
+    job: Future[JobResult] | None,
     progress: Callable[[Blob], None] | None,
 ) -> None:
     """Merge the next job's results, in input order; or scan the next item here, in its place."""
@@ -260,7 +243,7 @@ def _take(
         scanner.scan_blobs((pending.popleft(),), progress)
         return
     try:
-        results = job.result()
+        result = job.result()
     except BrokenProcessPool as exc:
         where = pending[0].where if isinstance(pending[0], Skip) else pending[0].name
         raise WorkerDied(
@@ -268,11 +251,11 @@ def _take(
             f" the scan stopped at {where}",
             hint="what was found before it is delivered; scan again, with fewer --workers if memory is short",
         ) from exc
-    for result in results:
+    scanner.report.merge(result.report)
+    for actions in result.actions:
         blob = pending.popleft()
         assert isinstance(blob, Blob)
-        with scan_collector():  # as for a blob scanned here: the merge makes as many objects
-            _merge(scanner, stage, blob, result)
+        _merge(scanner, stage, actions)
         if progress is not None:
             progress(blob)
 
@@ -306,23 +289,14 @@ def _jobs(
         yield job
 
 
-def _merge(scanner: Scanner, state: StatefulStage | None, blob: Blob, result: FileResult) -> None:
-    stats = scanner.stats
-    stats.files += 1
-    stats.bytes += blob.size or 0
-    stats.events += result.events
-    stats.out_of_scope += result.out_of_scope
-    stats.skipped.extend(result.skipped)
-    stats.deliberate_skips.update(result.deliberate)
-    evaluator = scanner.evaluator
-    evaluator.errors.update(result.errors)
-    evaluator.suppressed.update(result.suppressed)
-    for rule_id, sample in result.error_samples.items():
-        evaluator.error_samples.setdefault(rule_id, sample)
-    for action in result.actions:
+def _merge(scanner: Scanner, state: StatefulStage | None, actions: list[Action]) -> None:
+    """One file's actions in order: its findings go out as they are (the worker counted them), its
+    stateful matches and times go to the parent's windows."""
+    emit = scanner.emit
+    for action in actions:
         match action:
             case ("finding", finding):
-                scanner.emit_finding(finding)
+                emit(finding)
             case ("tick", when) if state is not None:
                 state.take([], Record({"eventTime": when}, _NOWHERE))
             case ("hits", event, origin, raw, event_id, matches) if state is not None:

@@ -1,64 +1,26 @@
 """The scan pipeline in one place: blobs → decoding → evaluation → findings → emit.
 
 Sources, sinks and the command line stay outside; a `Scanner` only needs blobs in and a callable
-for findings out, which is what the CLI, the Lambda handler and Spark tasks all give it."""
+for findings out. It is built in one place, `engine.run`, which gives it its stages: the stateful
+stage (local windows, the map side of a Spark scan, or a parallel worker's capture), the event
+scope, the duplicate check and the delivery's flush. What it counts goes into one `ScanReport`."""
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
 
 from engine.decoding import LeanPlan, decode_blob
-from engine.decoding.records import Record, Skip
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.evaluator import Evaluator
-from engine.detection.stateful.candidates import Candidate, CandidateSplit
-from engine.detection.stateful.settings import WindowSettings
-from engine.detection.stateful.stage import StatefulStage
 from engine.findings.builder import build_finding
-from engine.gc_tuning import scan_collector
-from engine.sources.blob import Blob
+from engine.report import ScanReport, WindowTally
 from engine.statefile.seen_events import SeenEvents
+from engine.types import Blob, Emit, FindingDict, Record, Skip
 
 log = structlog.get_logger("trailwarden.scan")
-
-Finding = dict[str, Any]
-Emit = Callable[[Finding], None]
-
-
-@dataclass(slots=True)
-class ScanStats:
-    """What the summary reports: counts, skips with reasons, rule errors, findings by severity and rule."""
-
-    files: int = 0
-    events: int = 0
-    bytes: int = 0
-    skipped: list[Skip] = field(default_factory=list)
-    deliberate_skips: Counter[str] = field(default_factory=Counter)
-    findings_by_severity: Counter[str] = field(default_factory=Counter)
-    findings_by_rule: Counter[str] = field(default_factory=Counter)
-    started: float = field(default_factory=time.monotonic)
-    finished: float | None = None
-    out_of_scope: int = 0  # events outside --since/--until/--accounts/--regions
-    duplicates: int = 0  # events whose eventID was already seen (CloudTrail delivered them twice)
-    notes: list[str] = field(default_factory=list)  # lines for the summary (late events, evictions, …)
-
-    @property
-    def findings(self) -> int:
-        return sum(self.findings_by_severity.values())
-
-    @property
-    def seconds(self) -> float:
-        return (self.finished or time.monotonic()) - self.started
-
-    @property
-    def events_per_second(self) -> float:
-        return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
 class StateStage(Protocol):
@@ -73,6 +35,13 @@ class StateStage(Protocol):
 
     def finish(self) -> list[str]: ...
 
+    def tally(self) -> WindowTally: ...
+
+
+# Builds the stage once the scanner exists: the stage emits its window findings through the
+# scanner (`Scanner.emit_finding`), which counts them. None: no rule is stateful.
+StageFactory = Callable[[Emit], StateStage | None]
+
 
 class Scanner:
     """Evaluate records against compiled rules and hand each finding to `emit`.
@@ -80,13 +49,9 @@ class Scanner:
     `flush`, when given, is called before a blob is acknowledged: it must return True only when
     every finding emitted so far has been delivered or spooled (at-least-once delivery).
 
-    Dedup, threshold and correlation rules go through a stateful stage (engine.detection.stateful),
-    configured by `windows`; `finish()` closes its open windows, so call it before closing the
-    delivery. With no stateful rule loaded the stage does not exist and costs nothing.
-
-    `candidates`, when given, is the map side of a parallel scan (engine.spark): stateful matches
-    are handed to it as Candidates instead of being windowed here; `CandidateReplay` windows them
-    after they are brought together by group.
+    Dedup, threshold and correlation rules go through the stage `stage` builds; `finish()` closes
+    its open windows, so call it before closing the delivery. With no stateful rule loaded there
+    is no stage and it costs nothing.
 
     `lean` (the default) parses in full only the records the index gives a rule (see `_lean_plan`);
     False parses every record, for comparing the two."""
@@ -98,26 +63,28 @@ class Scanner:
         *,
         evidence: bool = True,
         flush: Callable[[], bool] | None = None,
-        windows: WindowSettings | None = None,
-        candidates: Callable[[Candidate], None] | None = None,
+        stage: StageFactory | None = None,
         scope: Callable[[dict[str, Any]], bool] | None = None,
         seen: SeenEvents | None = None,
         lean: bool = True,
     ) -> None:
-        self.evaluator = Evaluator(rules)
+        self.report = ScanReport(rules_run=sum(1 for rule in rules if rule.rule.generate))
+        self.evaluator = Evaluator(rules, self.report)
         self.lean = self._lean_plan() if lean else None
         self.emit = emit
         self.evidence = evidence
         self.flush = flush
-        self.stats = ScanStats()
         self.scope = scope
         self.seen = seen
         self._ids: list[str] = []  # this blob's event ids, stored in `seen` once its findings are out
-        self.state: StateStage | None
-        if candidates is not None:
-            self.state = CandidateSplit.build(rules, candidates)
-        else:
-            self.state = StatefulStage.build(rules, self.emit_finding, windows, evidence=evidence)
+        self._dedup = frozenset(rule.id for rule in rules if rule.rule.dedup is not None)
+        self.state: StateStage | None = stage(self.emit_finding) if stage is not None else None
+
+    def start_report(self) -> ScanReport:
+        """Count into a fresh report from now on (a parallel worker's, one per file); return the old."""
+        report, self.report = self.report, ScanReport(rules_run=self.report.rules_run)
+        self.evaluator.report = self.report
+        return report
 
     def scan_blobs(
         self, items: Iterable[Blob | Skip], progress: Callable[[Blob], None] | None = None
@@ -131,11 +98,10 @@ class Scanner:
                 progress(item)
 
     def scan_blob(self, blob: Blob) -> None:
-        self.stats.files += 1
+        self.report.files += 1
         if blob.size:
-            self.stats.bytes += blob.size
-        with scan_collector():
-            self.scan_items(decode_blob(blob, lean=self.lean))
+            self.report.bytes += blob.size
+        self.scan_items(decode_blob(blob, lean=self.lean))
         if blob.ack is None and self.seen is None:
             return
         if self.flush is None or self.flush():
@@ -160,12 +126,12 @@ class Scanner:
             if isinstance(item, Skip):
                 self.note_skip(item)
             elif scope is not None and not scope(item.event):
-                self.stats.out_of_scope += 1
+                self.report.out_of_scope += 1
             else:
                 self.scan_record(item)
 
     def scan_record(self, record: Record) -> None:
-        self.stats.events += 1
+        self.report.events += 1
         event = record.event
         if self.seen is not None and not self._first_delivery(event):
             return
@@ -177,8 +143,7 @@ class Scanner:
             if not rule.rule.generate:
                 continue
             finding = build_finding(rule, event, record.origin, evidence=self.evidence)
-            self.stats.findings_by_severity[rule.severity] += 1
-            self.stats.findings_by_rule[rule.id] += 1
+            self.report.count_finding(rule.id, rule.severity)
             self.emit(finding)
 
     def _first_delivery(self, event: dict[str, Any]) -> bool:
@@ -187,29 +152,27 @@ class Scanner:
         if not isinstance(event_id, str) or self.seen is None:
             return True
         if not self.seen.first_time(event_id, event.get("eventTime")):
-            self.stats.duplicates += 1
+            self.report.duplicates += 1
             return False
         self._ids.append(event_id)
         return True
 
     def note_skip(self, skip: Skip) -> None:
+        self.report.note_skip(skip)
         if skip.error:
-            self.stats.skipped.append(skip)
             log.warning("input skipped", where=skip.where, reason=skip.reason)
         else:
-            self.stats.deliberate_skips[skip.reason] += 1
             log.debug("input passed over", where=skip.where, reason=skip.reason)
 
-    def emit_finding(self, finding: Finding) -> None:
-        """Count and emit a finding made outside `scan_record`: a window's, or a worker's."""
-        self.stats.findings_by_severity[finding["severity"]] += 1
-        self.stats.findings_by_rule[finding["rule_id"]] += 1
+    def emit_finding(self, finding: FindingDict) -> None:
+        """Count and emit a finding made outside `scan_record`: a window's."""
+        self.report.count_made(finding, self._dedup)
         self.emit(finding)
 
-    def finish(self) -> ScanStats:
+    def finish(self) -> ScanReport:
         """End of input: close (or save) open windows, emitting their findings, then stop the clock."""
         if self.state is not None:
             state, self.state = self.state, None
-            self.stats.notes.extend(state.finish())
-        self.stats.finished = time.monotonic()
-        return self.stats
+            self.report.notes.extend(state.finish())
+            self.report.windows.merge(state.tally())
+        return self.report.finish()

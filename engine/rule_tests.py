@@ -8,20 +8,20 @@ correlation's test runs its member rules too, feed-only."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.decoding.records import Origin, Record
+from engine import run
+from engine.config import ScanConfig
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.evaluator import Evaluator
 from engine.detection.stateful.members import feed_only
-from engine.detection.stateful.settings import WindowSettings
-from engine.pipeline import Scanner
 from engine.rules.model import RuleTest
+from engine.types import Origin, Record
 
-UNBOUNDED = WindowSettings(lateness=math.inf)
+# No lateness bound (a one-off scan's default) and no evidence: a test counts findings.
+UNBOUNDED = ScanConfig(evidence=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ def _run_stateful(rule: CompiledRule, test: RuleTest, library: Mapping[str, Comp
     if missing:
         return TestOutcome(rule.id, test, False, f"member rule(s) not loaded: {', '.join(missing)}")
     findings: list[dict[str, Any]] = []
-    scanner = Scanner([tested, *members], findings.append, evidence=False, windows=UNBOUNDED)
+    scanner = run.scanner([tested, *members], UNBOUNDED, findings.append)
     for i, event in enumerate(test.events):
         scanner.scan_record(Record(event, Origin(f"test {test.name!r}", i)))
     stats = scanner.finish()
@@ -91,6 +91,6 @@ def _run_stateful(rule: CompiledRule, test: RuleTest, library: Mapping[str, Comp
     if errors:
         samples = "; ".join(f"{k}: {v}" for k, v in scanner.evaluator.error_samples.items())
         detail += f" (conditions raised on {errors} event(s): {samples})"
-    for note in stats.notes:
+    for note in [*stats.windows.lines(), *stats.notes]:
         detail += f" ({note})"
     return TestOutcome(rule.id, test, passed, detail)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from engine import aws_lambda
+from engine.config import ScanConfig
 from engine.errors import SourceError, UsageError
 from tests.helpers import ROOT_IDENTITY, event, write_rules
 from tests.sources.aws_server import aws_client, aws_env, moto_url
@@ -235,7 +236,7 @@ def test_the_runtime_is_built_once_per_container(lam: Any) -> None:
 def test_configuration_comes_from_the_environment(tmp_path: Path) -> None:
     sinks_file = tmp_path / "sinks.yml"
     sinks_file.write_text("sinks: []\n")
-    config = aws_lambda.LambdaConfig.from_env(
+    config = ScanConfig.from_lambda_env(
         {
             "TRAILWARDEN_RULES": "/opt/rules/a:/opt/rules/b.yml,/opt/c",
             "TRAILWARDEN_NO_BUNDLED": "1",
@@ -244,22 +245,20 @@ def test_configuration_comes_from_the_environment(tmp_path: Path) -> None:
             "TRAILWARDEN_STATE": "/tmp/trailwarden.db",
         }
     )
-    assert config.rules == ("/opt/rules/a", "/opt/rules/b.yml", "/opt/c")
+    assert config.rule_paths == ("/opt/rules/a", "/opt/rules/b.yml", "/opt/c")
     assert not config.bundled
     assert config.sinks == ("splunk+https://hec.example:8088", "webhook+https://hooks.example/x")
     assert config.min_severity == "high"
     assert config.state_path == "/tmp/trailwarden.db"
-    assert aws_lambda.LambdaConfig.from_env({"TRAILWARDEN_SINKS": str(sinks_file)}).sinks_config == str(
-        sinks_file
-    )
-    assert aws_lambda.LambdaConfig.from_env({}) == aws_lambda.LambdaConfig()
+    assert ScanConfig.from_lambda_env({"TRAILWARDEN_SINKS": str(sinks_file)}).sinks_config == str(sinks_file)
+    assert ScanConfig.from_lambda_env({}) == ScanConfig()
     with pytest.raises(UsageError, match="MIN_SEVERITY"):
-        aws_lambda.LambdaConfig.from_env({"TRAILWARDEN_MIN_SEVERITY": "severe"})
+        ScanConfig.from_lambda_env({"TRAILWARDEN_MIN_SEVERITY": "severe"})
 
 
 def test_min_severity_above_every_rule_fails_at_cold_start(lam: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRAILWARDEN_MIN_SEVERITY", "critical")
-    with pytest.raises(UsageError, match="no rule to run"):
+    with pytest.raises(UsageError, match="no rule is left to run"):
         aws_lambda.runtime()
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import click
 
+from engine.config import ScanConfig
 from engine.detection.build import load_ruleset
-from engine.errors import RuleError
-from engine.rules.ruleset import RuleSet
+from engine.detection.ruleset import RuleSet
+from engine.errors import RuleError, UsageError
 
 
 def print_problem(problem: RuleError, label: str = "error") -> None:
@@ -36,3 +38,12 @@ def load_or_exit(rule_paths: Sequence[str], no_bundled: bool, *, allow_errors: b
         click.echo("no rules loaded: give --rules PATH, or drop --no-bundled", err=True)
         raise SystemExit(2)
     return ruleset
+
+
+def config_or_exit(params: Mapping[str, Any], **overrides: Any) -> ScanConfig:
+    """The command's options as a ScanConfig; a value that cannot be used is a usage error (exit 2)
+    naming its flag."""
+    try:
+        return ScanConfig.from_cli({**params, **overrides})
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from engine.rules.model import SEVERITIES, SEVERITY_RANK
-from engine.sources import SourceOptions
+from engine.types import SEVERITIES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,10 +54,13 @@ def input_options(fn: F) -> F:
         "--accounts",
         help="Comma-separated account ids: only their events (files and S3 keys are pruned too).",
     )(fn)
-    fn = click.option("--until", help="Only events before this time.")(fn)
+    fn = click.option(
+        "--until", help="Only events before this time (a date, an ISO time, or 24h / 7d back)."
+    )(fn)
     fn = click.option(
         "--since",
-        help="Only events from this time on (files and S3 keys are pruned by their delivery time too).",
+        help="Only events from this time on: a date, an ISO time, or a time back from now (24h, 7d); "
+        "files and S3 keys are pruned by their delivery time too.",
     )(fn)
     return fn
 
@@ -85,50 +86,10 @@ def finding_options(fn: F) -> F:
     return fn
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """A --since/--until value: a date or an ISO time, UTC unless it says otherwise."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"{value!r} is not a date or time (use 2026-11-01 or 2026-11-01T12:00:00Z)"
-        ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def split_list(text: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
-
-
-def source_options(
-    since: str | None,
-    until: str | None,
-    accounts: str | None,
-    regions: str | None,
-    profile: str | None,
-    region: str | None,
-    **more: Any,
-) -> SourceOptions:
-    """SourceOptions from the input options (and what else a command adds: follow, state…)."""
-    return SourceOptions(
-        since=parse_time(since),
-        until=parse_time(until),
-        accounts=split_list(accounts),
-        regions=split_list(regions),
-        profile=profile,
-        region=region,
-        **more,
-    )
-
-
-def exit_code(by_severity: Mapping[str, int], fail_on: str | None, incomplete: bool) -> int:
-    """DESIGN.md's codes for a finished scan: 1 when a finding reaches --fail-on (the gate is the
-    news a pipeline acts on, so it wins); else 3 when anything was incomplete (input unread, a
-    finding undelivered, a rule file invalid); else 0."""
-    if fail_on is not None:
-        floor = SEVERITY_RANK[fail_on]
-        if any(count and SEVERITY_RANK[sev] >= floor for sev, count in by_severity.items()):
-            return 1
-    return 3 if incomplete else 0
+def summary_json_option(fn: F) -> F:
+    """--summary-json FILE: the scan's report as JSON (schemas/summary.schema.json)."""
+    return click.option(
+        "--summary-json",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        help="Also write the summary as JSON to this file ('-' for stderr); see schemas/summary.schema.json.",
+    )(fn)

@@ -8,21 +8,19 @@ from typing import Any
 
 import click
 
-from engine.cli.loading import load_or_exit
+from engine.cli.loading import config_or_exit, load_or_exit
 from engine.cli.options import (
-    exit_code,
     finding_options,
     input_options,
     rule_options,
     selection_options,
-    source_options,
+    summary_json_option,
 )
-from engine.cli.summary import print_summary
-from engine.detection.stateful.members import with_members
+from engine.cli.summary import print_summary, write_summary_json
 from engine.detection.stateful.settings import DEFAULT_MAX_GROUPS
 from engine.errors import TrailwardenError
 from engine.formats import get_format
-from engine.scope import EventScope
+from engine.run import runnable_rules
 from engine.sources import SourceOptions
 from engine.spark.config import JobConfig
 from engine.spark.job import run_scan
@@ -38,6 +36,7 @@ from engine.spark.session import parse_conf, spark_session
 @selection_options
 @finding_options
 @input_options
+@summary_json_option
 @click.option(
     "--output",
     "-o",
@@ -61,69 +60,53 @@ from engine.spark.session import parse_conf, spark_session
     help="Scan tasks (files are grouped by size; default: two per core, more for large input).",
 )
 @click.option("--conf", "conf", multiple=True, help="A Spark setting, key=value; repeatable.")
-def spark_scan(
-    sources: tuple[str, ...],
-    rule_paths: tuple[str, ...],
-    no_bundled: bool,
-    select: tuple[str, ...],
-    exclude: tuple[str, ...],
-    min_severity: str | None,
-    output: str,
-    overwrite: bool,
-    format_name: str,
-    fail_on: str | None,
-    no_evidence: bool,
-    since: str | None,
-    until: str | None,
-    accounts: str | None,
-    regions: str | None,
-    profile: str | None,
-    region: str | None,
-    skip_invalid_rules: bool,
-    max_groups: int,
-    master: str | None,
-    partitions: int | None,
-    conf: tuple[str, ...],
-) -> None:
+def spark_scan(**params: Any) -> None:
     """Scan CloudTrail SOURCES (local files or folders, s3://bucket/prefix) as a Spark job."""
-    if not sources:
+    if not params["sources"]:
         raise click.UsageError("give at least one SOURCE (a file, a folder, or s3://bucket/prefix)")
-    ruleset = load_or_exit(rule_paths, no_bundled, allow_errors=skip_invalid_rules)
-    rules = with_members(ruleset.selected(select, exclude, min_severity), ruleset.rules)
-    if not rules:
-        click.echo("no rule is left to run after --select/--exclude/--min-severity", err=True)
-        raise SystemExit(2)
-    options = source_options(since, until, accounts, regions, profile, region)
+    scan = config_or_exit(params)
+    ruleset = load_or_exit(scan.rule_paths, not scan.bundled, allow_errors=scan.skip_invalid_rules)
+    try:
+        rules = runnable_rules(ruleset, scan)
+    except TrailwardenError as exc:
+        click.echo(f"trailwarden: {exc}", err=True)
+        raise SystemExit(2) from exc
     root = click.get_current_context().find_root().params
     config = JobConfig(
         rules=plan_rules(
-            rule_paths, bundled=not no_bundled, select=select, exclude=exclude, min_severity=min_severity
+            scan.rule_paths,
+            bundled=scan.bundled,
+            select=scan.select,
+            exclude=scan.exclude,
+            min_severity=scan.min_severity,
         ),
-        output=output,
-        format_name=format_name,
-        evidence=not no_evidence,
-        max_groups=max_groups,
-        scope=EventScope.from_options(options),
-        profile=profile,
-        region=region,
+        scan=scan,
+        output=params["output"],
         log_level=str(root.get("log_level") or "warning"),
         log_json=root.get("log_json"),
     )
-    summary = _run(config, sources, options, master, partitions, conf, overwrite)
-    destination = Destination.parse(output)
-    print_summary(
-        summary.stats,
-        rule_errors=summary.rule_errors,
-        error_samples=summary.error_samples,
-        rules_run=len(rules),
-        delivery=[
-            f"Spark: {summary.scan_tasks} scan task(s), {summary.window_tasks} window task(s); "
-            f"{summary.written:,} finding(s) written to {len(summary.parts)} part(s) in {destination.url}, "
-            f"summary in {destination.child(SUMMARY)}."
-        ],
+    summary = _run(
+        config,
+        scan.sources,
+        scan.source_options(),
+        params["master"],
+        params["partitions"],
+        params["conf"],
+        params["overwrite"],
     )
-    incomplete = bool(summary.incomplete or ruleset.errors)
-    raise SystemExit(exit_code(summary.stats.findings_by_severity, fail_on, incomplete))
+    report = summary.finish()
+    report.rules_run = sum(1 for rule in rules if rule.rule.generate)
+    report.rule_problems = len(ruleset.errors)
+    destination = Destination.parse(config.output)
+    report.delivery_lines.insert(
+        0,
+        f"Spark: {summary.scan_tasks} scan task(s), {summary.window_tasks} window task(s); "
+        f"{summary.written:,} finding(s) written to {len(summary.parts)} part(s) in {destination.url}, "
+        f"summary in {destination.child(SUMMARY)}.",
+    )
+    print_summary(report)
+    write_summary_json(params.get("summary_json"), report)
+    raise SystemExit(report.exit_code(scan.fail_on))
 
 
 def _run(

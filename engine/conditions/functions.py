@@ -333,6 +333,10 @@ class TrailwardenFunctions(Functions):
     def _func_sigma_keyword(self, event: Any, patterns: str | list[Any]) -> bool:
         return sigma_patterns.keyword_matches(event, patterns)
 
+    @signature({"types": []}, {"types": ["string"]})
+    def _func_sigma_path(self, event: Any, path: str) -> Any:
+        return sigma_patterns.field_values(event, path)
+
     # --- end of the Sigma block ------------------------------------------------------------------
 
 

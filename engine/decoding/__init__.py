@@ -22,11 +22,9 @@ from engine.decoding.framing import decode_stream
 from engine.decoding.lean import LeanPlan
 from engine.decoding.limits import DEFAULT_LIMITS, DecodeLimits
 from engine.decoding.reader import ChunkReader
-from engine.decoding.records import Origin, Record, Skip
 from engine.decoding.shapes import digest
 from engine.errors import TrailwardenError
-from engine.sources.blob import Blob
-from engine.sources.payload import payload_blob
+from engine.types import Blob, Origin, Record, Skip
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -75,4 +73,4 @@ def decode_bytes(
     data: bytes, source: str, limits: DecodeLimits = DEFAULT_LIMITS, lean: LeanPlan | None = None
 ) -> Iterator[Record | Skip]:
     """The same for a payload already in memory (an SQS body, a Lambda event, a file read whole)."""
-    return decode_blob(payload_blob(source, data), limits, lean)
+    return decode_blob(Blob.of_bytes(source, data), limits, lean)

@@ -11,12 +11,12 @@ from typing import Any
 
 from engine.detection.compiled_rule import INSIGHT, CompiledRule, MatchCheck, Suppressor
 from engine.detection.conditions import ConditionCompiler, Predicate
+from engine.detection.ruleset import RuleSet
 from engine.detection.stateful.spec import compile_stateful
 from engine.detection.template import compile_template
 from engine.errors import RuleError
 from engine.rules.loader import ParsedRules, parse_rule_files
 from engine.rules.model import ExceptionClause, Filter, Override, Rule
-from engine.rules.ruleset import RuleSet
 from engine.rules.selectors import selects_any
 from engine.rules.yaml_source import Document
 

@@ -13,18 +13,33 @@ import structlog
 
 from engine.detection.compiled_rule import CompiledRule
 from engine.detection.index import RuleIndex
+from engine.report import ScanReport
 
 log = structlog.get_logger("trailwarden.detection")
 
 
 class Evaluator:
-    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+    """Counts go to `report` (the scan's, which a runner may swap per file): rule errors with a
+    sample each, and findings suppressed by exceptions and filters."""
+
+    def __init__(self, rules: Sequence[CompiledRule], report: ScanReport | None = None) -> None:
         self.index = RuleIndex(rules)
         self._candidates_for = self.index.candidates_for  # bound once: this runs for every event
-        self.errors: Counter[str] = Counter()
-        self.error_samples: dict[str, str] = {}
-        self.suppressed: Counter[str] = Counter()
+        self.report = report if report is not None else ScanReport()
         self.evaluations = 0
+        self._logged: set[str] = set()  # rules whose first error was logged (once per process)
+
+    @property
+    def errors(self) -> Counter[str]:
+        return self.report.rule_errors
+
+    @property
+    def error_samples(self) -> dict[str, str]:
+        return self.report.error_samples
+
+    @property
+    def suppressed(self) -> Counter[str]:
+        return self.report.suppressed_by_rule
 
     def evaluate(self, event: dict[str, Any]) -> list[CompiledRule]:
         """The rules that match this event and are not suppressed by an exception or filter."""
@@ -48,16 +63,17 @@ class Evaluator:
                 self._count_error(rule, event, "exception", exc)
                 reason = None
             if reason is not None:
-                self.suppressed[rule.id] += 1
+                self.report.suppressed_by_rule[rule.id] += 1
                 continue
             hits.append(rule)
         return hits
 
     def _count_error(self, rule: CompiledRule, event: dict[str, Any], part: str, exc: Exception) -> None:
-        self.errors[rule.id] += 1
-        if rule.id not in self.error_samples:
-            message = f"{part}: {type(exc).__name__}: {exc}"
-            self.error_samples[rule.id] = message
+        first = rule.id not in self.report.error_samples
+        message = f"{part}: {type(exc).__name__}: {exc}" if first else ""
+        self.report.count_error(rule.id, message)
+        if first and rule.id not in self._logged:
+            self._logged.add(rule.id)
             log.warning(
                 "rule raised on an event; counted as no match",
                 rule=rule.id,

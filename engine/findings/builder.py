@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from engine.decoding.records import Origin
-from engine.detection.compiled_rule import CompiledRule
+from engine.types import Origin
+
+if TYPE_CHECKING:  # findings are made by detection, which imports this module
+    from engine.detection.compiled_rule import CompiledRule
 
 SCHEMA_VERSION = "1.0"
 

@@ -1,20 +1,19 @@
-"""Formats by name (cloud-custodian's registry habit): `--format ocsf` looks a class up here and
-builds it once with its options; a meta-test walks every entry."""
+"""Formats by name: `--format ocsf` looks a class up in `FORMATS` (an `engine.registry.PluginRegistry`
+over this package's modules) and builds it once with its options; a meta-test walks every entry."""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from engine.errors import UsageError
 from engine.formats.base import Format
+from engine.registry import PluginRegistry
 
 F = TypeVar("F", bound=type[Format])
 
-_REGISTRY: dict[str, type[Format]] = {}
-_BUILTIN = ("native", "ocsf", "ecs", "asff", "cef", "hec")
+FORMATS: PluginRegistry[type[Format]] = PluginRegistry("format", "engine.formats")
 
 
 def register_format(name: str) -> Callable[[F], F]:
@@ -22,23 +21,19 @@ def register_format(name: str) -> Callable[[F], F]:
 
     def wrap(cls: F) -> F:
         cls.name = name
-        _REGISTRY[name] = cls
+        FORMATS.add(name, cls)
         return cls
 
     return wrap
 
 
 def format_names() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return FORMATS.names()
 
 
 def get_format(name: str, **options: Any) -> Format:
     """The format called `name`, configured with `options` (keyword options of its `__init__`)."""
-    _load_builtin()
-    cls = _REGISTRY.get(name)
-    if cls is None:
-        raise UsageError(f"unknown format {name!r}", hint=f"use one of {', '.join(format_names())}")
+    cls = FORMATS.get(name)
     _check_options(cls, options)
     return cls(**options)
 
@@ -52,9 +47,3 @@ def _check_options(cls: type[Format], options: dict[str, Any]) -> None:
         takes = ", ".join(accepted) if accepted else "no options"
         names = ", ".join(repr(u) for u in unknown)
         raise UsageError(f"format {cls.name!r} has no option {names}", hint=f"it takes: {takes}")
-
-
-def _load_builtin() -> None:
-    """Import the built-in format modules so their @register_format decorators run."""
-    for module in _BUILTIN:
-        importlib.import_module(f"engine.formats.{module}")

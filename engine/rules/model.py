@@ -9,9 +9,6 @@ from typing import Any
 from engine.errors import Location
 from engine.rules.yaml_source import Document
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-
 # A condition as written: a JMESPath string, or {"all": [...]}, {"any": [...]}, {"not": …}, {"macro": name}.
 ConditionTree = Any
 

@@ -242,6 +242,42 @@ def keyword_matches(event: Any, patterns: str | list[Any]) -> bool:
     return False
 
 
+def field_values(event: Any, path: str) -> Any:
+    """The value at a dotted path, going through lists on the way: `a.items.name` over
+    `{"a": {"items": [{"name": "x"}, {"name": "y"}]}}` is `["x", "y"]` (a list matches when an
+    element does). Missing anywhere gives null."""
+    found: list[Any] = []
+    _descend(event, path.split("."), found)
+    if not found:
+        return None
+    if len(found) == 1 and not _through_list(event, path.split(".")):
+        return found[0]
+    return [item for value in found for item in (value if isinstance(value, list) else [value])]
+
+
+def _descend(value: Any, keys: list[str], out: list[Any]) -> None:
+    if not keys:
+        if value is not None:
+            out.append(value)
+        return
+    if isinstance(value, dict):
+        if keys[0] in value:
+            _descend(value[keys[0]], keys[1:], out)
+    elif isinstance(value, list):
+        for item in value:
+            _descend(item, keys, out)
+
+
+def _through_list(value: Any, keys: list[str]) -> bool:
+    for key in keys[:-1]:
+        if isinstance(value, list):
+            return True
+        if not isinstance(value, dict):
+            return False
+        value = value.get(key)
+    return isinstance(value, list)
+
+
 def pattern_problem(pattern: str) -> str | None:
     """Why a pattern cannot run (too long, or too large an automaton), or None."""
     if len(pattern) > MAX_PATTERN_CHARS:

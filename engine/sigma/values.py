@@ -37,9 +37,20 @@ class Leaf:
     pin: tuple[str, frozenset[str]] | None = None
 
 
+# CloudTrail objects that never hold lists on the way down: fields under them are plain paths.
+_OBJECT_ROOTS = ("userIdentity", "additionalEventData", "tlsDetails", "serviceEventDetails")
+
+
 def field_path(name: str) -> str:
-    """A Sigma field name (dotted into nested JSON) as a JMESPath path."""
-    return ".".join(seg if _IDENTIFIER.match(seg) else json.dumps(seg) for seg in name.split("."))
+    """A Sigma field name (dotted into nested JSON) as JMESPath.
+
+    A plain path when nothing on the way can be a list (one level under the record, or under
+    `userIdentity`); deeper — `requestParameters.containerDefinitions.command`, where
+    `containerDefinitions` is a list — `sigma_path` walks through lists, as Sigma means."""
+    segments = name.split(".")
+    if len(segments) <= 2 or segments[0] in _OBJECT_ROOTS:
+        return ".".join(seg if _IDENTIFIER.match(seg) else json.dumps(seg) for seg in segments)
+    return f"sigma_path(@, {literal(name)})"
 
 
 def literal(value: object) -> str:

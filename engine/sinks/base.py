@@ -11,15 +11,16 @@ Sinks register for URL schemes (cloud-custodian's registry habit): `@register_si
 from __future__ import annotations
 
 import abc
-import importlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 
 from engine.errors import UsageError
+from engine.formats import Format, get_format
+from engine.registry import PluginRegistry
 from engine.sinks.redact import redact
 from engine.sinks.retry import RetryPolicy
 from engine.sinks.secrets import SecretRef, read_secret
@@ -133,18 +134,8 @@ class SinkOptions:
         return os.environ if self.environ is None else self.environ
 
 
-class Format(Protocol):
-    """What a sink needs of `engine.formats`: a record (dict or text) and a line (bytes)."""
-
-    def to_record(self, finding: Finding) -> dict[str, Any] | str: ...
-
-    def to_line(self, finding: Finding) -> bytes: ...
-
-
 def load_format(name: str, **options: Any) -> Format:
     """Look a format up in the formats registry (it raises UsageError for an unknown name)."""
-    from engine.formats import get_format
-
     return get_format(name, **options)
 
 
@@ -242,8 +233,7 @@ class Sink(abc.ABC):
 SinkFactory = Callable[[SinkURL, SinkOptions], Sink]
 F = TypeVar("F", bound=SinkFactory)
 
-_REGISTRY: dict[str, SinkFactory] = {}
-_BUILTIN = ("file", "splunk", "elastic", "webhook", "securityhub", "syslog")
+SINKS: PluginRegistry[SinkFactory] = PluginRegistry("sink URL scheme", "engine.sinks")
 
 
 def register_sink(*schemes: str) -> Callable[[F], F]:
@@ -251,29 +241,23 @@ def register_sink(*schemes: str) -> Callable[[F], F]:
 
     def wrap(factory: F) -> F:
         for scheme in schemes:
-            _REGISTRY[scheme] = factory
+            SINKS.add(scheme, factory)
         return factory
 
     return wrap
 
 
 def registered_schemes() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return SINKS.names()
 
 
 def open_sink(url: str, *, options: SinkOptions | None = None) -> Sink:
     """Open the sink a `--sink` value names: `-`, a path, `file:///…`, or `kind+transport://…`."""
-    _load_builtin()
     target = parse_sink_url(url)
-    factory = _REGISTRY.get(target.scheme)
+    factory = SINKS.find(target.scheme)
     if factory is None:
-        known = ", ".join(f"{s}://" for s in sorted(_REGISTRY))
-        raise UsageError(f"unknown sink {redact(url)!r}", hint=f"use a path, '-', or one of {known}")
+        raise UsageError(
+            f"unknown sink {redact(url)!r}",
+            hint=f"a path, '-', or a known scheme: {SINKS.hint(target.scheme, '{}://')}",
+        )
     return factory(target, options or SinkOptions())
-
-
-def _load_builtin() -> None:
-    """Import the built-in sink modules so their @register_sink decorators run."""
-    for name in _BUILTIN:
-        importlib.import_module(f"engine.sinks.{name}")

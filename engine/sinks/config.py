@@ -30,11 +30,11 @@ from typing import Any
 import yaml
 
 from engine.errors import Location, UsageError
-from engine.rules.model import SEVERITIES
 from engine.sinks.base import Sink, SinkOptions, open_sink
 from engine.sinks.dispatch import Route
 from engine.sinks.retry import RetryPolicy
 from engine.sinks.secrets import SecretRef
+from engine.types import SEVERITIES
 
 SECRET_NAMES = ("token", "secret", "api_key", "username", "password")
 _INLINE_SECRETS = frozenset(

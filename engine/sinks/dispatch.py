@@ -24,12 +24,12 @@ from typing import Any
 import structlog
 
 from engine.errors import SinkError
-from engine.rules.model import SEVERITIES, SEVERITY_RANK
 from engine.sinks.base import Delivery, Finding, Sink, finding_id
 from engine.sinks.batching import Batcher, chunk
 from engine.sinks.deliver import send_with_retry
 from engine.sinks.redact import redact
 from engine.statefile.spool import PENDING, REJECTED, Spool
+from engine.types import SEVERITIES, SEVERITY_RANK
 
 log = structlog.get_logger()
 

@@ -5,31 +5,26 @@ line and the Lambda handler alike."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from engine.formats import get_format
-from engine.sinks.base import SinkOptions
+from engine.report import ScanReport, SinkTally
+from engine.sinks.base import Finding, SinkOptions
 from engine.sinks.config import open_routes
 from engine.sinks.dispatch import Dispatcher, Route
+from engine.sinks.redact import redact
 from engine.statefile.db import StateDB
 from engine.statefile.spool import Spool
 
 
-class Delivery:
+class Outputs:
     """The scan's side of the dispatcher: submit findings, flush before acknowledging input,
-    close once for the summary's delivery lines and whether anything failed (exit 3)."""
-
-    @dataclass(slots=True)
-    class Report:
-        lines: list[str] = field(default_factory=list)
-        failed: bool = False
+    close once, writing into the scan's report what each destination did with them."""
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
         self.interrupted = False
 
-    def submit(self, finding: dict[str, Any]) -> None:
+    def submit(self, finding: Finding) -> None:
         self.dispatcher.submit(finding)
 
     def flush(self) -> bool:
@@ -37,24 +32,28 @@ class Delivery:
         self.dispatcher.flush()
         return True
 
-    def close(self) -> Delivery.Report:
+    def close(self, into: ScanReport) -> None:
         report = self.dispatcher.close(interrupted=self.interrupted)
         # Only the primary output and all well: nothing to say beyond the findings themselves.
         quiet = report.ok and len(report.sinks) == 1
-        return Delivery.Report(lines=[] if quiet else report.lines(), failed=not report.ok)
+        into.delivery_lines.extend([] if quiet else report.lines())
+        into.delivery_failed = into.delivery_failed or not report.ok
+        for sink in report.sinks:
+            tally = into.sinks.setdefault(redact(sink.url), SinkTally())
+            tally.merge(SinkTally(sink.delivered + sink.replayed, sink.spooled, sink.rejected))
 
 
-def open_delivery(
+def open_outputs(
     format_name: str,
     output: str | None,
     sinks: Sequence[str],
     sinks_config: str | None,
     state_path: str | None,
-) -> Delivery:
+) -> Outputs:
     """Check the format, open the primary output and the sinks; raise UsageError/SinkError early,
     before any input is read."""
     get_format(format_name)  # an unknown name fails here, before any sink is opened
     primary = open_routes([output or "-"], defaults=SinkOptions(format=format_name))
     routes: list[Route] = primary + open_routes(sinks, sinks_config)
     spool = Spool(StateDB(state_path), owned=True) if state_path else None
-    return Delivery(Dispatcher(routes, spool))
+    return Outputs(Dispatcher(routes, spool))

@@ -28,11 +28,10 @@ import botocore.config
 import botocore.exceptions
 
 from engine.errors import UsageError
-from engine.formats import dump_json
+from engine.formats import Format, dump_json
 from engine.sinks.base import (
     Delivery,
     Finding,
-    Format,
     MiB,
     Sink,
     SinkOptions,

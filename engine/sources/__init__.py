@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.decoding.records import Skip
 from engine.errors import UsageError
-from engine.sources.blob import Blob
+from engine.registry import PluginRegistry
+from engine.types import Blob, Skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +29,16 @@ class SourceOptions:
 
 SourceOpener = Callable[[str, SourceOptions], Iterator[Blob | Skip]]
 
-_REGISTRY: dict[str, SourceOpener] = {}
+SOURCES: PluginRegistry[SourceOpener] = PluginRegistry("source", "engine.sources")
 
 
 def register_source(scheme: str) -> Callable[[SourceOpener], SourceOpener]:
-    """Register the opener for `scheme://…` specs (cloud-custodian's registry habit)."""
-
-    def wrap(fn: SourceOpener) -> SourceOpener:
-        _REGISTRY[scheme] = fn
-        return fn
-
-    return wrap
+    """Register the opener for `scheme://…` specs ("file" for local paths and '-')."""
+    return SOURCES.register(scheme)
 
 
 def registered_schemes() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return SOURCES.names()
 
 
 def open_source(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
@@ -53,23 +47,16 @@ def open_source(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
 
     if securitylake.claims(spec):
         return securitylake.open_lake(spec, options)
-    _load_builtin()
     scheme = spec.split("://", 1)[0] if "://" in spec else "file"
-    opener = _REGISTRY.get(scheme)
+    opener = SOURCES.find(scheme)
     if opener is None:
-        known = ", ".join(f"{s}://" for s in sorted(_REGISTRY))
-        raise UsageError(f"unknown source {spec!r}", hint=f"use a local path, '-', or one of {known}")
+        raise UsageError(
+            f"unknown source {spec!r}",
+            hint=f"a local path, '-', or a known scheme: {SOURCES.hint(scheme, '{}://')}",
+        )
     return opener(spec, options)
 
 
 def open_sources(specs: Sequence[str], options: SourceOptions) -> Iterator[Blob | Skip]:
     for spec in specs:
         yield from open_source(spec, options)
-
-
-def _load_builtin() -> None:
-    """Import the built-in source modules so their @register_source decorators run."""
-    import importlib
-
-    for name in ("local", "s3", "sqs", "cloudtrail_api"):
-        importlib.import_module(f"engine.sources.{name}")

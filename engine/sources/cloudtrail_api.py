@@ -20,14 +20,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import structlog
 
-from engine.decoding.records import Skip
 from engine.errors import SourceError, UsageError
 from engine.sources import SourceOptions, aws, register_source
 from engine.sources.ack_group import AckGroup
-from engine.sources.blob import Blob
 from engine.sources.payload import payload_blob
 from engine.sources.rate import TokenBucket
 from engine.statefile.checkpoints import Checkpoints, StreamProgress, open_checkpoints
+from engine.types import Blob, Skip
 
 log = structlog.get_logger("trailwarden.cloudtrail_api")
 

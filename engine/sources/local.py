@@ -25,10 +25,9 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from engine.decoding.records import Skip
 from engine.sources import SourceOptions, register_source
-from engine.sources.blob import Blob
 from engine.sources.trail_keys import Scope, parse_key, parse_layout
+from engine.types import Blob, Skip
 
 STDIN = "-"
 _SCHEME = "file://"

@@ -23,10 +23,8 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from engine.decoding.records import Skip
 from engine.errors import UsageError
 from engine.sources import SourceOptions, aws, register_source
-from engine.sources.blob import Blob
 from engine.sources.s3_fetch import FLUSH, Item, ObjectRef, fetch_objects
 from engine.sources.trail_keys import (
     DELIVERY_LAG,
@@ -41,6 +39,7 @@ from engine.sources.trail_keys import (
     rewind,
 )
 from engine.statefile.checkpoints import Checkpoints, StreamProgress, open_checkpoints
+from engine.types import Blob, Skip
 
 log = structlog.get_logger("trailwarden.s3")
 

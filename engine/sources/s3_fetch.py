@@ -14,10 +14,9 @@ from typing import Any, BinaryIO
 
 import structlog
 
-from engine.decoding.records import Skip
 from engine.errors import SourceError
 from engine.sources import aws
-from engine.sources.blob import Blob
+from engine.types import Blob, Skip
 
 log = structlog.get_logger("trailwarden.s3")
 

@@ -16,16 +16,15 @@ from typing import Any
 
 import structlog
 
-from engine.decoding.records import Skip
 from engine.errors import UsageError
 from engine.sources import SourceOptions, aws, register_source
 from engine.sources.ack_group import AckGroup
-from engine.sources.blob import Blob
 from engine.sources.notifications import Notice, NotificationError, parse_notification
 from engine.sources.payload import payload_blob
 from engine.sources.s3 import scope_of
 from engine.sources.s3_fetch import FLUSH, Item, ObjectRef, fetch_objects
 from engine.sources.trail_keys import Scope
+from engine.types import Blob, Skip
 
 log = structlog.get_logger("trailwarden.sqs")
 

@@ -3,7 +3,7 @@ findings a local scan gives. Modules: `inputs` (listing on the driver, opening i
 `partitions` (groups of files by size), `rules` (rule files shipped as text, compiled once per
 worker), `tasks` (the scan and window tasks), `output` (parts and summary on disk or S3),
 `report` (task reports and the job summary), `session` (a SparkSession), `job` (the driver),
-`submit` (the spark-submit script). pyspark is imported only by `session`."""
+`engine.cli.spark_submit` is the spark-submit script. pyspark is imported only by `session`."""
 
 from engine.spark.config import JobConfig
 from engine.spark.job import run_scan

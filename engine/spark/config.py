@@ -6,20 +6,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.detection.stateful.settings import DEFAULT_MAX_GROUPS
-from engine.scope import EventScope
+from engine.config import ScanConfig
 from engine.spark.rules import RulePlan
 
 
 @dataclass(frozen=True, slots=True)
 class JobConfig:
+    """The scan's own ScanConfig (what to find, how findings look) and what only the job needs."""
+
     rules: RulePlan
+    scan: ScanConfig
     output: str  # a local folder or s3://bucket/prefix
-    format_name: str = "native"
-    evidence: bool = True
-    max_groups: int = DEFAULT_MAX_GROUPS
-    scope: EventScope | None = None  # --since/--until/--accounts/--regions, checked on each event
-    profile: str | None = None  # an AWS profile every executor has (rare: most clusters use roles)
-    region: str | None = None
     log_level: str = "warning"
     log_json: bool | None = None  # None: JSON unless stderr is a terminal (engine.log)
+
+    @property
+    def format_name(self) -> str:
+        return self.scan.format_name
+
+    @property
+    def evidence(self) -> bool:
+        return self.scan.evidence
+
+    @property
+    def max_groups(self) -> int:
+        return self.scan.max_groups
+
+    @property
+    def profile(self) -> str | None:  # an AWS profile every executor has (rare: most clusters use roles)
+        return self.scan.profile
+
+    @property
+    def region(self) -> str | None:
+        return self.scan.region

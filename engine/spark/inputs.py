@@ -16,13 +16,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from engine.decoding.records import Skip
 from engine.errors import UsageError
 from engine.sources import SourceOptions, aws
-from engine.sources.blob import Blob
 from engine.sources.local import STDIN, open_local
 from engine.sources.s3 import S3Reader, parse_url, scope_of
 from engine.sources.s3_fetch import Item, ObjectRef, fetch_objects
+from engine.types import Blob, Skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,8 +47,8 @@ def run_scan(
     prepare(destination, client, overwrite=overwrite)
     summary = JobSummary(partitions=0, max_groups=config.max_groups)
     listing = list_inputs(sources, options)
-    summary.stats.skipped.extend(listing.skipped)
-    summary.stats.deliberate_skips.update(listing.passed_over)
+    summary.report.unreadable.extend(listing.skipped)
+    summary.report.passed_over.update(listing.passed_over)
     context = spark.sparkContext
     count = partitions or default_count(listing.files, context.defaultParallelism)
     groups = plan_partitions(listing.files, count)

@@ -14,25 +14,25 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
 import structlog
 
-from engine.decoding.records import Skip
+from engine import run
+from engine.detection.compiled_rule import CompiledRule
 from engine.detection.stateful.candidates import Candidate, CandidateReplay, CandidateSplit
 from engine.errors import SinkError
 from engine.log import configure_logging
 from engine.pipeline import Scanner
 from engine.sources import SourceOptions, aws
-from engine.sources.blob import Blob
 from engine.spark.config import JobConfig
 from engine.spark.inputs import InputFile, needs_s3, open_inputs
 from engine.spark.output import Destination, PartWriter, part_name
 from engine.spark.report import SCAN, WINDOWS, TaskReport
 from engine.spark.rules import compile_count, compiled_rules
+from engine.types import Blob, Skip
 
 log = structlog.get_logger("trailwarden.spark")
 
@@ -74,10 +74,9 @@ def scan_task(config: JobConfig, index: int, partition: Iterable[list[InputFile]
         lambda: s3_client(config.profile, config.region),
     )
     pending: list[Candidate] = []
-    scanner = Scanner(
-        rules, writer.write, evidence=config.evidence, candidates=pending.append, scope=config.scope
+    scanner = run.scanner(
+        rules, config.scan, writer.write, stage=lambda emit: CandidateSplit.build(rules, pending.append)
     )
-    split = scanner.state
     try:
         s3 = s3_client(config.profile, config.region) if needs_s3(files) else None
         for item in open_inputs(files, s3):
@@ -89,15 +88,11 @@ def scan_task(config: JobConfig, index: int, partition: Iterable[list[InputFile]
             for candidate in pending:
                 yield candidate_key(candidate, positions.get(candidate.origin.source, 0)), candidate
             pending.clear()
-        report.take_stats(scanner.finish())
+        report.scan = scanner.finish()
         report.part = writer.commit()
     except BaseException:
         writer.abandon()
         raise
-    if isinstance(split, CandidateSplit):
-        report.windows.untimed.update(split.untimed)
-    report.rule_errors = Counter(scanner.evaluator.errors)
-    report.error_samples = dict(scanner.evaluator.error_samples)
     report.written, report.refused = writer.written, writer.refused
     report.seconds = time.monotonic() - started
     yield report_key(index), report
@@ -137,13 +132,16 @@ def window_task(config: JobConfig, index: int, items: Iterable[Shuffled]) -> Ite
                 lambda: s3_client(config.profile, config.region),
             )
             replay = CandidateReplay(
-                rules, _counting(writer, report), max_groups=config.max_groups, evidence=config.evidence
+                rules,
+                _counting(writer, report, rules),
+                max_groups=config.max_groups,
+                evidence=config.evidence,
             )
         replay.feed(value)
         report.candidates += 1
     if replay is not None and writer is not None:
         try:
-            report.windows = replay.finish()
+            report.scan.windows.merge(replay.finish())
             report.part = writer.commit()
         except BaseException:
             writer.abandon()
@@ -153,10 +151,13 @@ def window_task(config: JobConfig, index: int, items: Iterable[Shuffled]) -> Ite
     yield report
 
 
-def _counting(writer: PartWriter, report: TaskReport) -> Callable[[dict[str, Any]], None]:
+def _counting(
+    writer: PartWriter, report: TaskReport, rules: Sequence[CompiledRule]
+) -> Callable[[dict[str, Any]], None]:
+    dedup = frozenset(rule.id for rule in rules if rule.rule.dedup is not None)
+
     def emit(finding: dict[str, Any]) -> None:
-        report.findings_by_severity[finding["severity"]] += 1
-        report.findings_by_rule[finding["rule_id"]] += 1
+        report.scan.count_made(finding, dedup)
         writer.write(finding)
 
     return emit

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import jsonschema
 
-from engine.decoding.records import Origin
 from engine.detection.build import load_ruleset
 from engine.detection.evaluator import Evaluator
+from engine.detection.ruleset import RuleSet
 from engine.findings.builder import build_finding
 from engine.resources import schema_path
-from engine.rules.ruleset import RuleSet
+from engine.types import Origin
 from tests.helpers import ROOT_IDENTITY, event, write_rules
 
 PACK = """

@@ -12,13 +12,14 @@ import pytest
 
 from engine.detection.build import load_ruleset
 from engine.detection.stateful.members import with_members
-from engine.pipeline import Scanner, ScanStats
+from engine.pipeline import Scanner
+from engine.report import ScanReport
 from engine.sources import SourceOptions
 from engine.sources.local import open_local
 from tests.helpers import REPO, SHARED, event
 
 
-def scan(root: Path, *, lean: bool) -> tuple[list[dict[str, Any]], ScanStats, Scanner]:
+def scan(root: Path, *, lean: bool) -> tuple[list[dict[str, Any]], ScanReport, Scanner]:
     ruleset = load_ruleset([])
     rules = with_members(ruleset.selected(), ruleset.rules)
     findings: list[dict[str, Any]] = []
@@ -33,7 +34,7 @@ def assert_same_scan(root: Path) -> list[dict[str, Any]]:
     assert lean_scanner.lean is not None and full_scanner.lean is None
     assert lean == full
     assert lean_stats.events == full_stats.events
-    assert [str(s) for s in lean_stats.skipped] == [str(s) for s in full_stats.skipped]
+    assert [str(s) for s in lean_stats.unreadable] == [str(s) for s in full_stats.unreadable]
     assert lean_scanner.evaluator.errors == full_scanner.evaluator.errors
     assert lean_scanner.evaluator.suppressed == full_scanner.evaluator.suppressed
     # the point of it: far fewer records met a rule's condition with nothing lost

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from engine.decoding import decode_bytes
-from engine.decoding.records import Record
 from engine.detection.build import load_ruleset
 from engine.detection.explain import explain
-from engine.rules.ruleset import RuleSet
+from engine.detection.ruleset import RuleSet
+from engine.types import Record
 from tests.helpers import REPO
 from tests.rules_packs.scanning import FIXTURES, fixture_builder, run_cli, scan
 

@@ -12,7 +12,7 @@ import pytest
 
 from engine.detection.build import load_ruleset
 from engine.detection.compiled_rule import CompiledRule
-from engine.rules.ruleset import RuleSet
+from engine.detection.ruleset import RuleSet
 from tests.helpers import REPO
 from tests.rules_packs.scanning import run_cli
 

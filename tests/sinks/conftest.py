@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from engine.findings.builder import finding_id
-from engine.rules.model import SEVERITIES
 from engine.sinks.retry import RetryPolicy
+from engine.types import SEVERITIES
 from tests.helpers import event
 
 TOKEN = "6f3c1a2e-9b7d-4e21-8c55-0a1b2c3d4e5f"

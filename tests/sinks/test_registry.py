@@ -22,6 +22,7 @@ DOCUMENTED = {
     "securityhub",
     "syslog+udp",
     "syslog+tcp",
+    "sentinel+https",
 }
 
 
@@ -33,9 +34,9 @@ def test_every_registered_sink_module_says_how_to_use_it() -> None:
     """A meta-test over the registry: each sink class has a docstring naming its URL scheme."""
     import sys
 
-    from engine.sinks.base import _REGISTRY
+    from engine.sinks.base import SINKS
 
-    for scheme, factory in _REGISTRY.items():
+    for scheme, factory in SINKS.items():
         module = sys.modules[factory.__module__]
         assert module.__doc__ and scheme.split("+")[0] in module.__doc__, scheme
 

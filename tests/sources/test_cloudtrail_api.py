@@ -15,14 +15,13 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from engine.decoding import decode_blob
-from engine.decoding.records import Record, Skip
 from engine.errors import UsageError
 from engine.sources import SourceOptions
-from engine.sources.blob import Blob
 from engine.sources.cloudtrail_api import OVERLAP, LookupReader, parse_spec
 from engine.sources.rate import TokenBucket
 from engine.statefile.checkpoints import Checkpoints
 from engine.statefile.db import StateDB
+from engine.types import Blob, Record, Skip
 from tests.sources.trail import event_record
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

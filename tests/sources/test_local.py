@@ -15,8 +15,8 @@ import pytest
 
 from engine.decoding import Record, Skip, decode_blob
 from engine.sources import SourceOptions, open_source, registered_schemes
-from engine.sources.blob import Blob
 from engine.sources.local import open_local
+from engine.types import Blob
 from tests.helpers import REPO, event
 
 OPTIONS = SourceOptions()

@@ -14,14 +14,13 @@ from typing import Any
 import pytest
 
 from engine.decoding import decode_blob
-from engine.decoding.records import Record, Skip
 from engine.sources import SourceOptions, open_source, s3_fetch
-from engine.sources.blob import Blob
 from engine.sources.s3 import S3Reader
 from engine.sources.s3_fetch import ObjectRef, fetch_objects
 from engine.sources.trail_keys import Scope, parse_key
 from engine.statefile.checkpoints import Checkpoints
 from engine.statefile.db import StateDB
+from engine.types import Blob, Record, Skip
 from tests.sources.aws_server import aws_client
 from tests.sources.trail import DAYS, TrailObject, log_file, logs, org_trail, upload, write_local
 

@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 
 from engine.decoding import decode_blob
-from engine.decoding.records import Record, Skip
 from engine.errors import UsageError
 from engine.sources import SourceOptions, open_source
-from engine.sources.blob import Blob
 from engine.sources.sqs import SQSReader
+from engine.types import Blob, Record, Skip
 from tests.sources.aws_server import aws_client
 from tests.sources.trail import event_record
 

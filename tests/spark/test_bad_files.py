@@ -37,7 +37,7 @@ def test_corrupt_files_among_good_ones_are_reported_and_the_rest_scanned(spark: 
     assert result.exit_code == 3, result.output
     assert expected and _without_origin(by_id(found)) == _without_origin(by_id(expected))
     summary = summary_of(tmp_path / "out")
-    reasons = {Path(s["where"]).name: s["reason"] for s in summary["skipped"]}
+    reasons = {Path(s["where"]).name: s["reason"] for s in summary["unreadable"]}
     assert set(reasons) == {truncated.name, garbage.name}
     assert all(reasons.values())
     assert "Skipped 2 input(s) that could not be read" in result.output

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from engine.decoding.records import Origin, Record
-from engine.detection.stateful.candidates import Candidate, CandidateReplay
+from engine.detection.stateful.candidates import Candidate, CandidateReplay, CandidateSplit
 from engine.pipeline import Scanner
+from engine.types import Origin, Record
 from tests.detection.stateful.support import load, run, runnable
 from tests.spark.exports import STATEFUL_RULES, scenario
 
@@ -24,7 +24,9 @@ def split_and_replay(
     """What the Spark job does, in one process: scan in candidates mode, route by group, sort, replay."""
     findings: list[dict[str, Any]] = []
     candidates: list[Candidate] = []
-    scanner = Scanner(rules, findings.append, candidates=candidates.append)
+    scanner = Scanner(
+        rules, findings.append, stage=lambda emit: CandidateSplit.build(rules, candidates.append)
+    )
     for i, record in enumerate(records):
         scanner.scan_record(Record(record, Origin("memory", i)))
     scanner.finish()
@@ -63,7 +65,9 @@ def test_a_member_of_two_correlations_gives_one_candidate_per_operator(tmp_path:
     """cluster-deleted feeds three correlations: one match, three candidates, each with its own group."""
     rules = runnable(load(tmp_path))
     candidates: list[Candidate] = []
-    scanner = Scanner(rules, lambda finding: None, candidates=candidates.append)
+    scanner = Scanner(
+        rules, lambda finding: None, stage=lambda emit: CandidateSplit.build(rules, candidates.append)
+    )
     event = scenario(1)[0] | {
         "eventName": "DeleteCluster",
         "requestParameters": {"name": "x"},
@@ -82,9 +86,13 @@ def test_untimed_matches_are_counted_not_handed_out(tmp_path: Path) -> None:
     """A stateful match without a readable eventTime cannot be placed: counted per rule, as locally."""
     rules = runnable(load(tmp_path))
     candidates: list[Candidate] = []
-    scanner = Scanner(rules, lambda finding: None, candidates=candidates.append)
+    scanner = Scanner(
+        rules, lambda finding: None, stage=lambda emit: CandidateSplit.build(rules, candidates.append)
+    )
     event = next(r for r in scenario(1) if r["eventName"] == "DescribeCluster") | {"eventTime": "yesterday"}
     scanner.scan_record(Record(event, Origin("memory", 0)))
     stats = scanner.finish()
     assert candidates == []
-    assert any("no readable eventTime" in note and "describe-noise 1" in note for note in stats.notes)
+    assert any(
+        "no readable eventTime" in note and "describe-noise 1" in note for note in stats.windows.lines()
+    )

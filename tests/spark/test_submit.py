@@ -1,4 +1,4 @@
-"""The spark-submit entry point: `spark-submit engine/spark/submit.py …` runs the same job on the
+"""The spark-submit entry point: `spark-submit engine/cli/spark_submit.py …` runs the same job on the
 master spark-submit sets up, in its own JVM, and writes the findings `scan` gives."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import engine.spark.submit as submit
+import engine.cli.spark_submit as submit
 from tests.spark.exports import write_export
 from tests.spark.running import by_id, local_scan, part_findings
 

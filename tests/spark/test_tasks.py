@@ -11,16 +11,17 @@ from typing import Any
 import orjson
 import pytest
 
+from engine.config import ScanConfig
 from engine.errors import SinkError, UsageError
 from engine.pipeline import Scanner
 from engine.sources import SourceOptions
-from engine.sources.blob import Blob
 from engine.spark.config import JobConfig
 from engine.spark.inputs import InputFile, list_inputs
 from engine.spark.output import Destination, PartWriter, prepare
 from engine.spark.report import TaskReport
 from engine.spark.rules import compiled_rules, plan_rules
 from engine.spark.tasks import Shuffled, _scan_one, scan_task, window_task
+from engine.types import Blob
 from tests.detection.stateful.support import PACK, call, denied, write_trail_file
 from tests.helpers import write_rules
 
@@ -29,7 +30,7 @@ def _config(tmp_path: Path, **fields: Any) -> JobConfig:
     write_rules(tmp_path, "rules/pack.yml", PACK)
     plan = plan_rules((str(tmp_path / "rules"),), bundled=False)
     (tmp_path / "out").mkdir(exist_ok=True)
-    return JobConfig(rules=plan, output=str(tmp_path / "out"), **fields)
+    return JobConfig(rules=plan, scan=ScanConfig(**fields), output=str(tmp_path / "out"))
 
 
 def test_a_failing_file_is_a_skip_and_the_task_goes_on(tmp_path: Path) -> None:
@@ -50,9 +51,9 @@ def test_a_failing_file_is_a_skip_and_the_task_goes_on(tmp_path: Path) -> None:
     out = list(scan_task(config, 0, [files]))
     report = out[-1][1]
     assert isinstance(report, TaskReport)
-    assert [s.where for s in report.skipped] == ["in/a.json", "in/c.json"]
-    assert "cannot read" in report.skipped[0].reason and report.skipped[1].reason
-    assert report.files == 3 and report.events == 7
+    assert [s.where for s in report.scan.unreadable] == ["in/a.json", "in/c.json"]
+    assert "cannot read" in report.scan.unreadable[0].reason and report.scan.unreadable[1].reason
+    assert report.scan.files == 3 and report.scan.events == 7
     assert report.candidates == len(out) - 1 == 7  # the burst feeds the threshold, the grant the correlation
     part = [orjson.loads(line) for line in (tmp_path / "out" / "part-00000.jsonl").read_bytes().splitlines()]
     assert [f["rule_id"] for f in part] == ["admin-granted"] and report.written == 1
@@ -76,7 +77,7 @@ def test_an_error_escaping_the_engine_fails_only_that_file(tmp_path: Path) -> No
     _scan_one(scanner, Blob("in/one.json", lambda: one.open("rb"), 3))
     _scan_one(scanner, Blob("in/two.json", lambda: two.open("rb"), 3))
     stats = scanner.finish()
-    assert [(s.where, s.reason) for s in stats.skipped] == [
+    assert [(s.where, s.reason) for s in stats.unreadable] == [
         ("in/one.json", "failed while scanning: ValueError: bad finding")
     ]
     assert stats.findings_by_rule["admin-granted"] == 2 and stats.events == 2
@@ -100,7 +101,7 @@ def test_window_task_passes_reports_through_and_writes_the_windows(tmp_path: Pat
     out = list(window_task(config, 1, iter(shuffled)))
     assert [(r.stage, r.index) for r in out] == [("part", 0), ("windows", 1)]
     windows = out[1]
-    assert windows.findings_by_rule == {"denied-burst": 1} and windows.candidates == 6
+    assert windows.scan.findings_by_rule == {"denied-burst": 1} and windows.candidates == 6
     line = orjson.loads((tmp_path / "out" / "windows-00001.jsonl").read_bytes())
     assert line["rule_id"] == "denied-burst" and line["count"] == 6
 

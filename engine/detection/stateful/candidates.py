@@ -16,17 +16,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from engine.decoding.records import Origin, Record
 from engine.detection.stateful.clock import event_seconds
 from engine.detection.stateful.members import feed_only
 from engine.detection.stateful.settings import DEFAULT_MAX_EVENT_IDS, DEFAULT_MAX_GROUPS, WindowSettings
 from engine.detection.stateful.stage import StatefulStage, is_stateful
 from engine.findings.builder import event_key
+from engine.report import WindowTally
+from engine.types import Origin, Record
 
 if TYPE_CHECKING:
     from engine.detection.compiled_rule import CompiledRule
@@ -113,7 +114,10 @@ class CandidateSplit:
         """Nothing is kept on this side: windows live on the reduce side."""
 
     def finish(self) -> list[str]:
-        return WindowCounts(untimed=self.untimed).notes(DEFAULT_MAX_GROUPS)
+        return []
+
+    def tally(self) -> WindowTally:
+        return WindowTally(untimed=Counter(self.untimed))
 
 
 class CandidateReplay:
@@ -157,78 +161,15 @@ class CandidateReplay:
         stage = StatefulStage([rule, *members], self.emit, self.settings, evidence=self.evidence)
         return stage
 
-    def finish(self) -> WindowCounts:
+    def finish(self) -> WindowTally:
         """Close every window (emitting its finding); say what the summary must mention."""
-        counts = WindowCounts()
+        counts = WindowTally()
         for stage in self.stages.values():
             stage.finish()
-            counts.late.update(stage.late)
-            counts.evictions.update(stage.evictions)
-            counts.overflows.update(stage.overflows)
-            counts.duplicates += sum(op.buffer.duplicates for op in stage.operators)
+            counts.merge(stage.tally())
         self.stages.clear()
         return counts
 
 
-@dataclass(slots=True)
-class WindowCounts:
-    """What the map and reduce sides count for the summary, merged across tasks; the same lines a
-    local scan's stage would print for them."""
-
-    untimed: Counter[str] = field(default_factory=Counter)
-    late: Counter[str] = field(default_factory=Counter)
-    evictions: Counter[str] = field(default_factory=Counter)
-    overflows: Counter[str] = field(default_factory=Counter)
-    duplicates: int = 0
-
-    def merge(self, other: WindowCounts) -> None:
-        self.untimed.update(other.untimed)
-        self.late.update(other.late)
-        self.evictions.update(other.evictions)
-        self.overflows.update(other.overflows)
-        self.duplicates += other.duplicates
-
-    def notes(self, max_groups: int) -> list[str]:
-        lines = []
-        if self.late:
-            lines.append(
-                f"Dropped {sum(self.late.values()):,} matching event(s) that came out of event-time order: "
-                f"{_top(self.late)}."
-            )
-        if self.untimed:
-            lines.append(
-                f"{sum(self.untimed.values()):,} matching event(s) had no readable eventTime and were left out of "
-                f"windows: {_top(self.untimed)}."
-            )
-        if self.evictions:
-            lines.append(
-                f"Evicted {sum(self.evictions.values()):,} group(s) past the cap of {max_groups:,} open groups "
-                f"per rule and partition: {_top(self.evictions)}."
-            )
-        if self.overflows:
-            lines.append(
-                f"Took {sum(self.overflows.values()):,} matching event(s) early because more than "
-                f"{max_groups:,} of one second were waiting for one rule: {_top(self.overflows)}."
-            )
-        if self.duplicates:
-            lines.append(
-                f"Passed over {self.duplicates:,} repeated delivery(ies) of the same event in windows."
-            )
-        return lines
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "untimed": dict(self.untimed),
-            "late": dict(self.late),
-            "evictions": dict(self.evictions),
-            "overflows": dict(self.overflows),
-            "duplicates": self.duplicates,
-        }
-
-
 def _unused(finding: Finding) -> None:
     raise AssertionError("the map side's plan stage is never fed")
-
-
-def _top(counts: Counter[str]) -> str:
-    return ", ".join(f"{rule_id} {count:,}" for rule_id, count in counts.most_common(5))

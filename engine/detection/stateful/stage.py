@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from engine.decoding.records import Origin, Record
-from engine.detection.stateful.clock import duration_text, event_seconds, iso
+from engine.detection.stateful.clock import event_seconds, iso
 from engine.detection.stateful.counting import CountingOperator, EventCountOperator, ValueCountOperator
 from engine.detection.stateful.dedup import DedupOperator
 from engine.detection.stateful.findings import window_finding
@@ -37,7 +36,9 @@ from engine.detection.stateful.spec import StatefulSpec, canonical
 from engine.detection.stateful.temporal import TemporalOperator
 from engine.detection.stateful.window import EventData, Hit, Window, event_id_of
 from engine.findings.builder import event_key
+from engine.report import WindowTally
 from engine.statefile.windows import WindowStore
+from engine.types import Origin, Record
 
 if TYPE_CHECKING:
     from engine.detection.compiled_rule import CompiledRule
@@ -337,33 +338,19 @@ class StatefulStage:
         meta = {"version": STATE_VERSION}
         store.save(meta, {}, {fid: v for fid, v in self.reported.items() if v[1] > self.watermark})
 
+    def tally(self) -> WindowTally:
+        """What the windows counted instead of using (the summary says it from the report)."""
+        return WindowTally(
+            untimed=Counter(self.untimed),
+            late=Counter(self.late),
+            evictions=Counter(self.evictions),
+            overflows=Counter(self.overflows),
+            duplicates=sum(op.buffer.duplicates for op in self.operators),
+        )
+
     def summary(self) -> list[str]:
+        """What only a local scan with a state file has to say: saved and dropped windows."""
         lines = []
-        lateness = duration_text(self.settings.lateness) if math.isfinite(self.settings.lateness) else "any"
-        if self.late:
-            lines.append(
-                f"Dropped {sum(self.late.values()):,} matching event(s) that came more than {lateness} behind the "
-                f"newest event (too late for windows): {_top(self.late)}."
-            )
-        if self.untimed:
-            lines.append(
-                f"{sum(self.untimed.values()):,} matching event(s) had no readable eventTime and were left out of "
-                f"windows: {_top(self.untimed)}."
-            )
-        if self.evictions:
-            lines.append(
-                f"Evicted {sum(self.evictions.values()):,} group(s) past the cap of {self.settings.max_groups:,} "
-                f"open groups per rule: {_top(self.evictions)}."
-            )
-        if self.overflows:
-            lines.append(
-                f"Took {sum(self.overflows.values()):,} matching event(s) before the lateness had passed, "
-                f"because more than {self.settings.max_waiting:,} were waiting for one rule (--max-waiting): "
-                f"{_top(self.overflows)}."
-            )
-        duplicates = sum(op.buffer.duplicates for op in self.operators)
-        if duplicates:
-            lines.append(f"Passed over {duplicates:,} repeated delivery(ies) of the same event in windows.")
         if self.discarded:
             lines.append(f"Dropped saved windows of changed rule(s): {', '.join(self.discarded)}.")
         if self.store is not None:
@@ -402,7 +389,3 @@ def _value(spec: StatefulSpec, event: dict[str, Any]) -> str | None:
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-def _top(counts: Counter[str]) -> str:
-    return ", ".join(f"{rule_id} {count:,}" for rule_id, count in counts.most_common(5))

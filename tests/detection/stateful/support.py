@@ -12,14 +12,16 @@ from typing import Any
 
 import orjson
 
-from engine.decoding.records import Origin, Record
 from engine.detection.build import load_ruleset
 from engine.detection.compiled_rule import CompiledRule
+from engine.detection.ruleset import RuleSet
 from engine.detection.stateful.members import with_members
 from engine.detection.stateful.settings import WindowSettings
-from engine.pipeline import Scanner, ScanStats
-from engine.rules.ruleset import RuleSet
+from engine.detection.stateful.stage import StatefulStage
+from engine.pipeline import Scanner, StageFactory
+from engine.report import ScanReport
 from engine.sources import SourceOptions, open_sources
+from engine.types import Origin, Record
 from tests.helpers import event, write_rules
 
 BASE = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
@@ -147,12 +149,17 @@ def runnable(ruleset: RuleSet, select: Sequence[str] = ()) -> list[CompiledRule]
     return with_members(ruleset.selected(select), ruleset.rules)
 
 
+def windows(rules: Sequence[CompiledRule], **settings: Any) -> StageFactory:
+    """A local stateful stage with these window settings (lateness, max_groups, …)."""
+    return lambda emit: StatefulStage.build(rules, emit, WindowSettings(**settings))
+
+
 def run(
     rules: Sequence[CompiledRule], events: Iterable[dict[str, Any]], **settings: Any
-) -> tuple[list[dict[str, Any]], ScanStats]:
+) -> tuple[list[dict[str, Any]], ScanReport]:
     """Scan records one by one, in the order given, through the real Scanner."""
     findings: list[dict[str, Any]] = []
-    scanner = Scanner(rules, findings.append, windows=WindowSettings(**settings))
+    scanner = Scanner(rules, findings.append, stage=windows(rules, **settings))
     for i, record in enumerate(events):
         scanner.scan_record(Record(record, Origin("memory", i)))
     return findings, scanner.finish()
@@ -161,7 +168,7 @@ def run(
 def scan_paths(rules: Sequence[CompiledRule], paths: Sequence[Path], **settings: Any) -> list[dict[str, Any]]:
     """Scan real files (folders walked in sorted order) through sources, decoding and the Scanner."""
     findings: list[dict[str, Any]] = []
-    scanner = Scanner(rules, findings.append, windows=WindowSettings(**settings))
+    scanner = Scanner(rules, findings.append, stage=windows(rules, **settings))
     scanner.scan_blobs(open_sources([str(p) for p in paths], SourceOptions()))
     scanner.finish()
     return findings

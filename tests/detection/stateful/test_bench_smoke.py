@@ -23,4 +23,4 @@ def test_bench_state_prints_its_figures() -> None:
     assert out.count(" µs/event") == 5
     assert "µs per match" in out
     assert out.count(" MB  (") == 4
-    assert "Evicted 2,000 group(s) past the cap of 1,000" in out
+    assert "Evicted 2,000 group(s) past the cap of open groups per rule" in out

@@ -84,8 +84,10 @@ def test_groups_past_the_cap_are_evicted_oldest_first_and_counted(tmp_path: Path
     events += [denied(10 + k, arns[0]) for k in range(4)]
     findings, stats = run(rules, events, max_groups=3)
     assert findings == []
-    (note,) = [n for n in stats.notes if n.startswith("Evicted")]
-    assert note.startswith("Evicted 3 group(s) past the cap of 3 open groups per rule: denied-burst 3")
+    (note,) = [n for n in (stats.windows.lines() + stats.notes) if n.startswith("Evicted")]
+    assert note.startswith(
+        "Evicted 3 group(s) past the cap of open groups per rule (--max-groups): denied-burst 3"
+    )
 
 
 def test_an_evicted_window_that_fired_is_still_reported(tmp_path: Path) -> None:
@@ -96,7 +98,7 @@ def test_an_evicted_window_that_fired_is_still_reported(tmp_path: Path) -> None:
     findings, stats = run(rules, burst + others, max_groups=2)
     (finding,) = findings
     assert finding["actor"]["arn"] == ALICE and finding["count"] == 5
-    assert any(n.startswith("Evicted 2 group(s)") for n in stats.notes)
+    assert any(n.startswith("Evicted 2 group(s)") for n in (stats.windows.lines() + stats.notes))
 
 
 def test_expired_groups_leave_the_table(tmp_path: Path) -> None:
@@ -105,7 +107,7 @@ def test_expired_groups_leave_the_table(tmp_path: Path) -> None:
     rules = runnable(load(tmp_path), select=["denied-burst"])
     events = [denied(i * 400, f"arn:aws:sts::111122223333:assumed-role/ops/u{i}") for i in range(500)]
     _, stats = run(rules, events, max_groups=10, lateness=60)
-    assert not any(n.startswith("Evicted") for n in stats.notes)
+    assert not any(n.startswith("Evicted") for n in (stats.windows.lines() + stats.notes))
 
 
 def test_waiting_events_past_the_cap_are_taken_early_and_counted(tmp_path: Path) -> None:
@@ -116,5 +118,8 @@ def test_waiting_events_past_the_cap_are_taken_early_and_counted(tmp_path: Path)
     findings, stats = run(rules, events, max_waiting=3)
     (finding,) = findings
     assert finding["count"] == 5
-    assert any(n.startswith("Took 2 matching event(s) before the lateness had passed") for n in stats.notes)
-    assert any("Dropped 1 matching event(s)" in n for n in stats.notes)
+    assert any(
+        n.startswith("Took 2 matching event(s) before the lateness had passed")
+        for n in (stats.windows.lines() + stats.notes)
+    )
+    assert any("Dropped 1 matching event(s)" in n for n in (stats.windows.lines() + stats.notes))

@@ -60,7 +60,7 @@ def test_a_late_event_inside_the_lateness_still_counts(tmp_path: Path) -> None:
     findings, stats = run(rules, events, lateness=900)
     (finding,) = by_rule(findings, "denied-burst")
     assert finding["count"] == 5
-    assert not any("too late" in note for note in stats.notes)
+    assert not any("too late" in note for note in (stats.windows.lines() + stats.notes))
 
 
 def test_an_event_exactly_at_the_lateness_still_counts(tmp_path: Path) -> None:
@@ -81,8 +81,8 @@ def test_an_event_beyond_the_lateness_is_dropped_and_counted(tmp_path: Path) -> 
     events.append(denied(120))  # 10:02:00, 18 min behind 10:20:00
     findings, stats = run(rules, events, lateness=900)
     assert by_rule(findings, "denied-burst") == []
-    (note,) = [n for n in stats.notes if "too late" in n]
-    assert "Dropped 1 matching event(s)" in note and "15m" in note and "denied-burst 1" in note
+    (note,) = [n for n in (stats.windows.lines() + stats.notes) if "too late" in n]
+    assert "Dropped 1 matching event(s)" in note and "--lateness" in note and "denied-burst 1" in note
 
 
 def test_events_without_an_event_time_are_counted_not_placed(tmp_path: Path) -> None:
@@ -94,7 +94,10 @@ def test_events_without_an_event_time_are_counted_not_placed(tmp_path: Path) -> 
     del missing["eventTime"]
     findings, stats = run(rules, [broken, missing] + [denied(t) for t in (10, 20, 30, 40)])
     assert by_rule(findings, "denied-burst") == []
-    assert any(n.startswith("2 matching event(s) had no readable eventTime") for n in stats.notes)
+    assert any(
+        n.startswith("2 matching event(s) had no readable eventTime")
+        for n in (stats.windows.lines() + stats.notes)
+    )
 
 
 def test_a_record_delivered_twice_is_counted_once(tmp_path: Path) -> None:
@@ -103,7 +106,7 @@ def test_a_record_delivered_twice_is_counted_once(tmp_path: Path) -> None:
     events = [denied(t) for t in (0, 10, 20, 30)]
     findings, stats = run(rules, [*events, events[2]])
     assert by_rule(findings, "denied-burst") == []
-    assert any("repeated delivery" in n for n in stats.notes)
+    assert any("repeated delivery" in n for n in (stats.windows.lines() + stats.notes))
 
 
 def test_plain_rules_still_make_one_finding_per_event_beside_stateful_ones(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import orjson
 
-from engine.decoding.records import Origin
 from engine.detection.stateful.window import Hit, Window, event_dict
 from engine.statefile.windows import WindowStore
+from engine.types import Origin
 from tests.detection.stateful.support import PACK, by_rule, denied, load, run, runnable
 
 
@@ -49,11 +49,11 @@ def test_windows_saved_under_another_definition_are_dropped(tmp_path: Path) -> N
     state = str(tmp_path / "state.db")
     rules = runnable(load(tmp_path / "v1"), select=["denied-burst"])
     _, stats = run(rules, [denied(t) for t in (0, 10, 20)], state_path=state)
-    assert any("Windows saved to" in n for n in stats.notes)
+    assert any("Windows saved to" in n for n in (stats.windows.lines() + stats.notes))
     changed = runnable(load(tmp_path / "v2", PACK.replace("count: 5", "count: 4")), select=["denied-burst"])
     findings, stats = run(changed, [denied(t) for t in (30, 40)], state_path=state)
     assert by_rule(findings, "denied-burst") == []
-    assert "Dropped saved windows of changed rule(s): denied-burst." in stats.notes
+    assert "Dropped saved windows of changed rule(s): denied-burst." in (stats.windows.lines() + stats.notes)
 
 
 def test_state_kept_by_the_same_rules_continues_the_count(tmp_path: Path) -> None:

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.detection.compiled_rule import CompiledRule
+from engine.detection.stateful.members import with_members
 from engine.errors import RuleError
 from engine.rules.loader import ParsedRules
-from engine.rules.model import SEVERITY_RANK
 from engine.rules.selectors import selects_any
+from engine.types import SEVERITY_RANK
 
 
 @dataclass(slots=True)
@@ -45,3 +46,13 @@ class RuleSet:
             and (not select or selects_any(select, rule.id, rule.tags))
             and not (exclude and selects_any(exclude, rule.id, rule.tags))
         ]
+
+    def runnable(
+        self,
+        select: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        min_severity: str | None = None,
+    ) -> list[CompiledRule]:
+        """What a scan runs: the selected rules, plus the members their correlations need
+        (feed-only when not selected themselves)."""
+        return with_members(self.selected(select, exclude, min_severity), self.rules)

@@ -1,7 +1,7 @@
 """The script `spark-submit` runs: the `spark-scan` command, on the master spark-submit set up.
 
     spark-submit --master yarn --deploy-mode client \\
-        "$(python -c 'import engine.spark.submit as s; print(s.__file__)')" \\
+        "$(python -c 'import engine.cli.spark_submit as s; print(s.__file__)')" \\
         s3://org-trail/AWSLogs/ --since 2026-11-01 --output s3://findings/2026-11/
 
 Arguments are those of `trailwarden spark-scan` (see `--help`)."""
