@@ -9,6 +9,7 @@ from engine.cli.rule_commands import explain, rules_group, test_rules, validate
 from engine.cli.scan import scan
 from engine.cli.sigma_command import sigma_group
 from engine.cli.spark_command import spark_scan
+from engine.cli.template_command import template
 from engine.log import LEVELS, configure_logging
 from engine.sinks.redact import redact_processor
 
@@ -37,6 +38,7 @@ cli.add_command(test_rules)
 cli.add_command(rules_group)
 cli.add_command(explain)
 cli.add_command(flush)
+cli.add_command(template)
 cli.add_command(sigma_group)
 
 
