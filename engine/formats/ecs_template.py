@@ -174,7 +174,7 @@ def mappings() -> dict[str, Any]:
 
 
 def index_template(
-    patterns: tuple[str, ...] = INDEX_PATTERNS, *, policy: str | None = TEMPLATE_NAME
+    patterns: tuple[str, ...] = INDEX_PATTERNS, *, policy: str | None = TEMPLATE_NAME, priority: int = 200
 ) -> dict[str, Any]:
     """A composable index template (`PUT _index_template/trailwarden-findings`)."""
     settings: dict[str, Any] = {"index": {"mapping": {"ignore_malformed": True}}}
@@ -182,7 +182,7 @@ def index_template(
         settings["index"]["lifecycle"] = {"name": policy}
     return {
         "index_patterns": list(patterns),
-        "priority": 200,
+        "priority": priority,
         "template": {"settings": settings, "mappings": mappings()},
         "_meta": {"description": "trailwarden ECS alerts", "managed_by": "trailwarden"},
     }

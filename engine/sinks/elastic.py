@@ -6,7 +6,11 @@ are read one by one: 429 and 5xx items are retried, any other item error is reje
 reason (a mapping conflict will not heal by retrying). Credentials: env `TRAILWARDEN_ELASTIC_API_KEY`
 (the encoded key Elastic prints; sent as `Authorization: ApiKey …`) or, failing that,
 `TRAILWARDEN_ELASTIC_USERNAME` and `TRAILWARDEN_ELASTIC_PASSWORD` for basic auth; each also as a
-file named by the same env var with `_FILE`. URL settings: `pipeline` (an ingest pipeline).
+file named by the same env var with `_FILE`. URL settings: `pipeline` (an ingest pipeline);
+`install_template=true` puts trailwarden's ECS index template for this index
+(`engine.formats.ecs_template`, as `trailwarden template elastic` prints it) before the first
+batch, so a new index maps every field trailwarden writes and no other (an index that already
+exists keeps its mapping: a template applies when an index is created).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from engine.errors import UsageError
+from engine.formats.ecs_template import index_template
 from engine.sinks.base import Delivery, Finding, Sink, SinkOptions, finding_id, register_sink
 from engine.sinks.http import HttpClient, Response, TransportError, retryable_status
 from engine.sinks.url import SinkURL
@@ -44,6 +49,13 @@ class ElasticBulkSink(Sink):
         query = {"pipeline": self.params["pipeline"]} if self.params.get("pipeline") else {}
         self.path = f"/{quote(index)}/_bulk" + (f"?{urlencode(query)}" if query else "")
         self.client = HttpClient(url.base(9200), timeout=options.timeout, environ=options.env())
+        self.template: tuple[str, bytes] | None = None
+        if self.flag("install_template"):
+            if self.format_name != "ecs":
+                raise UsageError(f"sink {self.url}: install_template is for format=ecs")
+            # One above the printed template's priority: Elastic refuses two overlapping at the same one.
+            body = orjson.dumps(index_template((index,), policy=None, priority=201))
+            self.template = (f"/_index_template/{quote(_template_name(index))}", body)
 
     def _auth(self) -> dict[str, str]:
         api_key = self.secret("api_key", API_KEY_ENV)
@@ -67,7 +79,31 @@ class ElasticBulkSink(Sink):
         actions, refused = self.encode_each(batch, self.encode)
         if not actions:
             return refused
-        return refused + self._bulk([fid for fid, _ in actions], b"".join(data for _, data in actions))
+        ids = [fid for fid, _ in actions]
+        if self.template is not None:
+            failed = self._install_template(ids)
+            if failed is not None:
+                return refused + failed
+        return refused + self._bulk(ids, b"".join(data for _, data in actions))
+
+    def _install_template(self, ids: list[str]) -> Delivery | None:
+        """Put the index template once, before the first `_bulk`; until Elastic takes it, the
+        batch waits (retried, or rejected with Elastic's reason: a key without the
+        `manage_index_templates` privilege must not quietly create an unmapped index)."""
+        assert self.template is not None
+        path, body = self.template
+        try:
+            resp = self.client.post(path, body, {**self.headers, "Content-Type": "application/json"})
+        except TransportError as exc:
+            return Delivery.failed(ids, f"Elastic unreachable: {exc}")
+        if resp.status == 200:
+            self.template = None
+            return None
+        answer = _error_text(resp.json()) or resp.excerpt()
+        reason = f"installing the index template, Elastic answered HTTP {resp.status}: {answer}"
+        if retryable_status(resp.status):
+            return Delivery.failed(ids, reason, retry_after=resp.retry_after())
+        return Delivery.refused(ids, reason)
 
     def _bulk(self, ids: list[str], body: bytes) -> Delivery:
         try:
@@ -85,6 +121,12 @@ class ElasticBulkSink(Sink):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _template_name(index: str) -> str:
+    """One template per index a sink writes to, named apart from the one `trailwarden template
+    elastic` prints, so neither replaces the other."""
+    return f"trailwarden-sink-{index}"
 
 
 def _whole_request(ids: list[str], resp: Response, nbytes: int) -> Delivery:
