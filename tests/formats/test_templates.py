@@ -112,3 +112,16 @@ def test_every_sentinel_row_fits_the_declared_columns(name: str) -> None:
         assert column in types, column
         assert _fits(types[column], value), (column, value)
     assert isinstance(json.loads(dump_json(row)), dict)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_tables_are_the_mappings() -> None:
+    """The README's CIM and Sentinel tables say what the code does, row by row."""
+    readme = README.read_text(encoding="utf-8")
+    for field, source in MAPPING:
+        assert f"| `{field}` | {source} |" in readme, field
+    for name, kind, about in COLUMNS:
+        assert f"| `{name}` | {kind} | {about} |" in readme, name
+    assert "| `sentinel` |" in readme and "| `sentinel+https://" in readme
