@@ -121,7 +121,9 @@ def _named(name: str, detections: SigmaDetections, raw: Mapping[str, Any], depth
     where: PathKey = (*root, name)
     detection = detections.detections.get(name)
     if detection is None:
-        raise LocatedUnsupported(f"the condition names {name!r}, which the detection does not define", where)
+        raise LocatedUnsupported(
+            f"the condition names {name!r}, which the detection does not define", (*root, "condition")
+        )
     node = _detection(detection, raw.get(name), where, depth + 1)
     if isinstance(node, Group):
         node.label = name

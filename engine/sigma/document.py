@@ -12,14 +12,17 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import re2
 from sigma import exceptions as sigma_errors
 from sigma.correlations import SigmaCorrelationRule
 from sigma.filters import SigmaFilter
+from sigma.policy import SigmaPolicy
+from sigma.policy.regex_engine import RegexEngine, RegexPattern
 from sigma.rule import SigmaRule
 
 from engine.errors import RuleError
 from engine.rules.yaml_source import Document, PathKey
-from engine.sigma.patterns import MAX_PATTERN_CHARS
+from engine.sigma.patterns import MAX_PATTERN_CHARS, RE2_OPTIONS
 
 MAX_VALUES = 20_000  # values in one rule's detection; SigmaHQ's largest has a few hundred
 MAX_CONDITION_CHARS = 4_000
@@ -28,6 +31,25 @@ MAX_PARENTHESES = 32
 SigmaDocument = SigmaRule | SigmaCorrelationRule | SigmaFilter
 
 _CLOUDTRAIL_SERVICES = (None, "cloudtrail")
+
+
+class _QuietRE2(RegexEngine):
+    """pySigma checks regular expressions with RE2, whose default options print each bad one on
+    stderr; trailwarden reports it, located, instead."""
+
+    def compile(self, pattern: str, flags: int = 0) -> RegexPattern:
+        prefix = "".join(f for f, bit in (("i", re.I), ("m", re.M), ("s", re.S)) if flags & bit)
+        compiled: RegexPattern = re2.compile(
+            f"(?{prefix}){pattern}" if prefix else pattern, options=RE2_OPTIONS
+        )
+        return compiled
+
+    @property
+    def error(self) -> type[Exception]:
+        return re2.error  # type: ignore[no-any-return]
+
+
+POLICY = SigmaPolicy(regex_engine=_QuietRE2())
 
 
 def is_sigma(data: Any) -> bool:
@@ -72,11 +94,11 @@ def parse(doc: Document) -> SigmaDocument:
     try:
         parsed: SigmaDocument
         if kind == "correlation":
-            parsed = SigmaCorrelationRule.from_dict(data, collect_errors=True)
+            parsed = SigmaCorrelationRule.from_dict(data, collect_errors=True, policy=POLICY)
         elif kind == "filter":
-            parsed = SigmaFilter.from_dict(data, collect_errors=True)
+            parsed = SigmaFilter.from_dict(data, collect_errors=True, policy=POLICY)
         else:
-            parsed = SigmaRule.from_dict(data, collect_errors=True)
+            parsed = SigmaRule.from_dict(data, collect_errors=True, policy=POLICY)
     except sigma_errors.SigmaError as exc:
         raise located(exc, doc) from exc
     except (TypeError, ValueError, AttributeError, KeyError) as exc:  # pySigma on shapes it did not expect
@@ -114,20 +136,26 @@ _ERROR_PLACES: dict[str, PathKey] = {
 def located(exc: Exception, doc: Document) -> RuleError:
     """A pySigma error as a RuleError at the line it is about."""
     message = str(getattr(exc, "args", [str(exc)])[0] if getattr(exc, "args", None) else exc)
-    path = _ERROR_PLACES.get(type(exc).__name__) or _place_named(message, doc) or ()
-    if path == () and type(exc).__name__ in ("SigmaDetectionError", "SigmaModifierError", "SigmaValueError"):
+    name = type(exc).__name__
+    path = _place_named(message, doc) or _ERROR_PLACES.get(name) or ()
+    if name == "SigmaConditionError":
+        message = f"invalid condition: {message}"
+    if path == () and name in ("SigmaDetectionError", "SigmaModifierError", "SigmaValueError"):
         path = ("detection",)
     return RuleError(f"Sigma: {message}", doc.locate(path), "see https://sigmahq.io/docs/basics/rules.html")
 
 
 def _place_named(message: str, doc: Document) -> PathKey | None:
-    """The deepest key of the document quoted in the message ('…' or "…"), if any."""
+    """The deepest key — or value — of the document quoted in the message ('…' or "…"), if any."""
     quoted = set(re.findall(r"'([^']{1,200})'|\"([^\"]{1,200})\"", message))
     names = {a or b for a, b in quoted}
+    if not names:
+        return None
     best: PathKey | None = None
-    for path in doc.positions:
+    for path, value in _walk(doc.data, ()):
         last = path[-1] if path else None
         named = isinstance(last, str) and any(name == last or name in last.split("|") for name in names)
+        named = named or (isinstance(value, str) and value in names and path[:1] != ("title",))
         if named and (best is None or len(path) > len(best)):
             best = path
     return best

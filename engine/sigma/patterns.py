@@ -43,10 +43,10 @@ Matcher = Callable[[str], bool]
 _CACHE = 8192
 MAX_PATTERN_CHARS = 10_000  # a pattern or regular expression longer than this is refused at load time
 
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
-_RE2_OPTIONS.never_capture = True
-_RE2_OPTIONS.max_mem = 8 << 20  # a pattern whose automaton needs more is refused, not run slowly
+RE2_OPTIONS = re2.Options()
+RE2_OPTIONS.log_errors = False
+RE2_OPTIONS.never_capture = True
+RE2_OPTIONS.max_mem = 8 << 20  # a pattern whose automaton needs more is refused, not run slowly
 
 MULTI = "*"
 SINGLE = "?"
@@ -107,7 +107,7 @@ def compile_pattern(pattern: str, cased: bool = False) -> Matcher:
         if parts[0] is None and len(parts) == 2:
             return lambda text: fold(text).endswith(word)
     regex = "".join(".*" if p is None else "." if p == "" else re2.escape(p) for p in parts)
-    compiled = re2.compile(f"(?s){regex}", options=_RE2_OPTIONS)
+    compiled = re2.compile(f"(?s){regex}", options=RE2_OPTIONS)
     fullmatch = compiled.fullmatch
     return lambda text: fullmatch(fold(text)) is not None
 
@@ -155,7 +155,7 @@ def pattern_matches(value: Any, patterns: str | list[Any], cased: bool = False) 
 @functools.lru_cache(maxsize=_CACHE)
 def compile_sigma_regex(pattern: str) -> Matcher:
     """An unanchored RE2 search (flags are written inline: ``(?i)``, ``(?m)``, ``(?s)``)."""
-    search = re2.compile(pattern, options=_RE2_OPTIONS).search
+    search = re2.compile(pattern, options=RE2_OPTIONS).search
     return lambda text: search(text) is not None
 
 
