@@ -3,8 +3,6 @@
 engine (`Record` with its `Origin`, or a `Skip`), what the engine makes (`Finding`), and the
 severity scale. Stages import these from here, so no stage needs another's module for a name."""
 
-from __future__ import annotations
-
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,7 +47,7 @@ class Blob:
     path: str | None = None
 
     @classmethod
-    def of_bytes(cls, name: str, payload: bytes, ack: Callable[[], None] | None = None) -> Blob:
+    def of_bytes(cls, name: str, payload: bytes, ack: Callable[[], None] | None = None) -> "Blob":
         """A blob over bytes already in memory: a queued event body, a LookupEvents page, a
         Lambda payload — decoding reads it like a file."""
 
@@ -114,9 +112,8 @@ class Actor(TypedDict):
     user_name: str | None
 
 
-# A finding as `schemas/finding.schema.json` describes it (tests/test_types.py keeps the two in
-# step). Functional syntax: the schema's keys are plain JSON names, some of them Python keywords'
-# neighbours, and this keeps them exactly as written there.
+# A finding as `schemas/finding.schema.json` describes it (tests/test_report.py keeps the two in
+# step). This module is evaluated without postponed annotations, so NotRequired is seen at run time.
 class Finding(TypedDict):
     schema_version: str
     finding_id: str

@@ -13,10 +13,10 @@ from engine.catalogue import pack_of, render_markdown
 from engine.cli.loading import load_or_exit, print_problem
 from engine.cli.options import rule_options, selection_options
 from engine.decoding import decode_bytes
-from engine.decoding.records import Skip
 from engine.detection.build import load_ruleset
 from engine.detection.explain import explain as explain_rule
 from engine.rule_tests import run_rule_tests
+from engine.types import Skip
 
 
 @click.command()

@@ -12,7 +12,7 @@ import pytest
 from engine.decoding import decode_blob
 from engine.decoding.compression import GzipError, gunzip_bytes, inflate
 from engine.errors import DecodeError
-from engine.sources.blob import Blob
+from engine.types import Blob
 from tests.decoding.builders import decode, decode_path, dumps, events_of, json_lines, sample_events, skips
 
 EVENTS = sample_events(5)

@@ -11,7 +11,7 @@ from tests.helpers import REPO
 CHILD = """
 import io, json, resource, sys, zlib
 from engine.decoding import Record, decode_blob
-from engine.sources.blob import Blob
+from engine.types import Blob
 
 LINE = json.dumps({"eventVersion": "1.09", "eventName": "GetObject", "eventTime": "2026-11-20T10:00:00Z",
                    "eventSource": "s3.amazonaws.com", "requestParameters": {"key": "k" * 1200}}).encode() + b"\\n"

@@ -8,7 +8,7 @@ import gzip
 import json
 
 from engine.decoding import Record, decode_blob
-from engine.sources.blob import Blob
+from engine.types import Blob
 from tests.decoding.builders import (
     CONTROL_MESSAGE,
     cloudwatch_payload,
