@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from engine import ScanConfig, ScanReport, load_rules, run_blobs, run_scan
+from engine import ScanConfig, ScanReport, load_rules, run_blobs
 from engine.report import SinkTally
 from engine.sources import open_sources
 from engine.types import Finding
