@@ -9,11 +9,12 @@ requests of at most 1 MB of JSON (the API's limit; the client's own cutting unde
 separators between rows and can exceed it by a few hundred bytes).
 
 Credentials come from `azure-identity`, never from the URL or the command line: with a client
-secret (env `TRAILWARDEN_SENTINEL_CLIENT_SECRET`, or a file named by `…_FILE`, or Azure's own
-`AZURE_CLIENT_SECRET`), the client-credentials flow of the app `client_id` in tenant `tenant_id`;
-without one, the managed identity of the VM, container or function (user-assigned when `client_id`
-is given). `tenant_id`, `client_id` and `authority_host` (a sovereign cloud's Entra endpoint) are
-URL settings, or `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_AUTHORITY_HOST`.
+secret (env `TRAILWARDEN_SENTINEL_CLIENT_SECRET`, a file named by `…_FILE`, Azure's own
+`AZURE_CLIENT_SECRET`, or a sinks config file's `secret_env:` / `secret_file:`), the
+client-credentials flow of the app `client_id` in tenant `tenant_id`; without one, the managed
+identity of the VM, container or function (user-assigned when `client_id` is given). `tenant_id`,
+`client_id` and `authority_host` (a sovereign cloud's Entra endpoint) are URL settings, or
+`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_AUTHORITY_HOST`.
 
 What the answers mean here: 204 is delivered; 429 and 5xx (honouring Retry-After) and network
 errors are retried by the shared delivery loop (the client's own retries are off); 413 and other
@@ -67,7 +68,7 @@ class SentinelSink(Sink):
             raise UsageError(
                 f"sink {self.url}: expected sentinel+https://<data-collection-endpoint>/<dcr-immutable-id>/<stream>"
             )
-        if "client_secret" in url.params:
+        if "client_secret" in self.params:  # the URL's query or a config file's settings
             raise UsageError(
                 f"sink {url.raw.partition('?')[0]}: a client secret never goes in the URL",
                 hint=f"set {SECRET_ENV} or {SECRET_ENV}_FILE (a file holding it)",
@@ -104,7 +105,8 @@ class SentinelSink(Sink):
         env = self.options.env()
         tenant = self.param("tenant_id") or env.get(TENANT_ENV)
         client = self.param("client_id") or env.get(CLIENT_ENV)
-        secret = self.secret("client_secret", SECRET_ENV) or self.secret("client_secret", AZURE_SECRET_ENV)
+        # "secret": what a config file's `secret_env:` / `secret_file:` refer to.
+        secret = self.secret("secret", SECRET_ENV) or self.secret("secret", AZURE_SECRET_ENV)
         if not secret:
             return ManagedIdentityCredential(client_id=client, **transport)
         if not tenant or not client:

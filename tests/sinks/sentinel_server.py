@@ -15,6 +15,7 @@ import json
 import secrets
 import ssl
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 API_VERSION = "2023-01-01"
 MAX_BODY = 1024 * 1024
 SCOPE = "https://monitor.azure.com/.default"
+IDENTITY_HEADER = "managed-identity-test-header"
 
 
 class AzureServer:
@@ -59,7 +61,8 @@ class AzureServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                self._answer(*outer.get(self.path))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                self._answer(*outer.get(self.path, headers))
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -97,7 +100,9 @@ class AzureServer:
 
     # -- Microsoft Entra ID --------------------------------------------------------------
 
-    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+    def get(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if urlsplit(path).path == "/msi/token":
+            return self._managed_identity(parse_qs(urlsplit(path).query), headers)
         if urlsplit(path).path == f"/{self.tenant}/v2.0/.well-known/openid-configuration":
             issuer = f"{self.base}/{self.tenant}/v2.0"
             return _json(
@@ -128,6 +133,30 @@ class AzureServer:
             self.tokens.add(token)
         return _json(
             200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+        )
+
+    def _managed_identity(
+        self, query: dict[str, list[str]], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """The managed identity endpoint of App Service and Functions (IDENTITY_ENDPOINT)."""
+        with self.lock:
+            self.token_requests += 1
+        if headers.get("x-identity-header") != IDENTITY_HEADER:
+            return _json(401, {"statusCode": 401, "message": "Unauthorized"})
+        if query.get("resource") != [SCOPE.removesuffix("/.default")]:
+            return _json(400, {"statusCode": 400, "message": f"bad resource {query.get('resource')}"})
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self.tokens.add(token)
+        expires = str(int(time.time()) + 3600)
+        return _json(
+            200,
+            {
+                "access_token": token,
+                "expires_on": expires,
+                "resource": query["resource"][0],
+                "token_type": "Bearer",
+            },
         )
 
     # -- Logs Ingestion API ----------------------------------------------------------------

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from engine.errors import UsageError
-from engine.sinks import Dispatcher, SinkOptions, open_sink
+from engine.sinks import Dispatcher, SinkOptions, open_routes, open_sink
 from engine.sinks.base import Sink
 from engine.sinks.deliver import send_with_retry
 from engine.statefile.db import StateDB
 from engine.statefile.spool import Spool
 from tests.sinks.conftest import FakeClock, fast_policy, findings
-from tests.sinks.sentinel_server import MAX_BODY, AzureServer
+from tests.sinks.sentinel_server import IDENTITY_HEADER, MAX_BODY, AzureServer
 from tests.sinks.servers import free_port
 from tests.sinks.test_tls import self_signed
 
@@ -209,6 +209,44 @@ def test_azure_down_spools_and_the_next_run_delivers_each_once(
         server.stop()
     assert report.exit_code == 0 and report.sinks[0].replayed == 12
     assert server.received == {f["finding_id"]: 1 for f in batch}
+
+
+def test_without_a_secret_the_managed_identity_is_used(
+    server: AzureServer, cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No client secret anywhere: the token comes from the managed identity endpoint (App Service
+    and Functions announce it in IDENTITY_ENDPOINT and IDENTITY_HEADER)."""
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{server.base}/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", IDENTITY_HEADER)
+    environ = {"TRAILWARDEN_CA_BUNDLE": str(cert[0])}
+    sink = open_sink(
+        f"sentinel+https://127.0.0.1:{server.port}/{RULE}/{STREAM}", options=SinkOptions(environ=environ)
+    )
+    result = sink.send(findings(3))
+    sink.close()
+    assert len(result.delivered) == 3 and server.token_requests == 1
+    assert server.received == {f["finding_id"]: 1 for f in findings(3)}
+
+
+def test_a_sinks_config_names_the_secret_file_and_settings_cannot_hold_it(
+    server: AzureServer, cert: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`secret_file:` in a sinks config file is read like any sink's; a `client_secret` written in
+    its settings is refused without being echoed."""
+    secret_file = tmp_path / "sentinel-secret"
+    secret_file.write_text(SECRET + "\n")
+    config = tmp_path / "sinks.yml"
+    config.write_text(f"sinks:\n  - url: {sink_url(server.port)}\n    secret_file: {secret_file}\n")
+    environ = {"TRAILWARDEN_CA_BUNDLE": str(cert[0]), "AZURE_AUTHORITY_HOST": server.base}
+    (route,) = open_routes(config=config, defaults=SinkOptions(environ=environ))
+    assert len(route.sink.send(findings(2)).delivered) == 2
+    route.sink.close()
+    config.write_text(
+        f"sinks:\n  - url: {sink_url(server.port)}\n    settings: {{client_secret: zz9-plural-z}}\n"
+    )
+    with pytest.raises(UsageError) as caught:
+        open_routes(config=config, defaults=SinkOptions(environ=environ))
+    assert "zz9-plural-z" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
