@@ -128,7 +128,12 @@ def _rule_row(rule: Any) -> dict[str, Any]:
 @rules_group.command(name="show")
 @click.argument("rule_id")
 @rule_options
-def rules_show(rule_id: str, rule_paths: tuple[str, ...], no_bundled: bool) -> None:
+@click.option(
+    "--compiled",
+    is_flag=True,
+    help="For a Sigma rule: the native rule it runs as (trailwarden sigma convert).",
+)
+def rules_show(rule_id: str, rule_paths: tuple[str, ...], no_bundled: bool, compiled: bool) -> None:
     """Print a rule as written, with where it comes from and what tunes it."""
     ruleset = load_or_exit(rule_paths, no_bundled)
     rule = ruleset.get(rule_id)
@@ -142,7 +147,12 @@ def rules_show(rule_id: str, rule_paths: tuple[str, ...], no_bundled: bool) -> N
     )
     import yaml
 
-    click.echo(yaml.safe_dump(rule.rule.doc.data, sort_keys=False, allow_unicode=True, width=110), nl=False)
+    data = rule.rule.doc.data
+    native = ruleset.parsed.translated.get(rule.id)
+    if native is not None:
+        click.echo("# the native rule this Sigma rule runs as" if compiled else "# a Sigma rule, as written")
+        data = native if compiled else data
+    click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), nl=False)
 
 
 @click.command()

@@ -26,9 +26,11 @@ import re2
 from jmespath import exceptions, lexer, parser
 from jmespath.functions import Functions, signature
 
-from engine.conditions import policies  # policy_is_public(), policy_principals() (below)
+from engine.conditions import (
+    policies,  # policy_is_public(), policy_principals() (below)
+    sigma_patterns,  # the Sigma block's helpers (below)
+)
 from engine.registry import PluginRegistry
-from engine.sigma import patterns as sigma_patterns  # the Sigma block's helpers (below)
 
 __all__ = [
     "FUNCTIONS",
@@ -303,7 +305,7 @@ class TrailwardenFunctions(Functions):
         return policies.policy_principals(doc)
 
     # --- Sigma: the comparisons Sigma rules compile to (engine/sigma/; issue 14) ------------------
-    # One block, each a shell over engine.sigma.patterns, so it moves to a registry in one piece.
+    # One block, each a shell over engine.conditions.sigma_patterns, so it moves to a registry in one piece.
 
     @signature({"types": []}, {"types": ["string", "array"]})
     def _func_sigma_like(self, value: Any, patterns: str | list[Any]) -> bool:

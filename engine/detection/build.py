@@ -19,13 +19,15 @@ from engine.rules.loader import ParsedRules, parse_rule_files
 from engine.rules.model import ExceptionClause, Filter, Override, Rule
 from engine.rules.selectors import selects_any
 from engine.rules.yaml_source import Document
+from engine.sigma.loading import SigmaLoader
 
 
 def load_ruleset(paths: Sequence[str | Path] = (), *, bundled: bool = True) -> RuleSet:
     """Read, validate and compile rule files (and the bundled packs unless `bundled=False`).
 
-    Never raises for a bad rule: the result's `errors` lists every problem with its position."""
-    return compile_ruleset(parse_rule_files(paths, bundled=bundled))
+    Never raises for a bad rule: the result's `errors` lists every problem with its position.
+    Sigma documents among the files are read as Sigma rules (engine.sigma)."""
+    return compile_ruleset(parse_rule_files(paths, bundled=bundled, translators=[SigmaLoader()]))
 
 
 def compile_ruleset(parsed: ParsedRules) -> RuleSet:

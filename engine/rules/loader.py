@@ -7,16 +7,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine.errors import Location, RuleError
 from engine.resources import bundled_rules_dir
 from engine.rules.model import ExceptionClause, Filter, Macro, Override, Rule, RuleTest, ValueList
 from engine.rules.schema_check import schema_errors
 from engine.rules.yaml_source import Document, read_documents
-from engine.sigma.loading import SigmaLoader, passed_over
 
 RULE_SUFFIXES = (".yml", ".yaml")
+
+
+class Translator(Protocol):
+    """Rules written in another language (Sigma: `engine.sigma.loading`). It claims its documents
+    as files are read, and once every file is read adds what they define to the parsed rules —
+    native rules built with `rule_from`, filters, errors and notes — so rules in one file may name
+    rules in another."""
+
+    def claims(self, doc: Document) -> bool: ...
+
+    def add(self, doc: Document) -> None: ...
+
+    def finish(self, parsed: ParsedRules, seen_ids: dict[str, Location]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -32,8 +44,8 @@ class ParsedRules:
     warnings: list[RuleError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     passed_over: list[str] = field(default_factory=list)  # files under a rules folder that are not YAML
-    not_cloudtrail: list[str] = field(default_factory=list)  # Sigma rules for another log source
-    sigma_sources: dict[str, Document] = field(default_factory=dict)  # Sigma rule/filter id -> as written
+    not_cloudtrail: list[str] = field(default_factory=list)  # translated rules for another log source
+    translated: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> native form of a Sigma rule
 
 
 def rule_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str] | RuleError]:
@@ -64,12 +76,13 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def parse_rule_files(paths: Sequence[str | Path], *, bundled: bool = True) -> ParsedRules:
+def parse_rule_files(
+    paths: Sequence[str | Path], *, bundled: bool = True, translators: Sequence[Translator] = ()
+) -> ParsedRules:
     parsed = ParsedRules()
     sources: list[str | Path] = [bundled_rules_dir()] if bundled else []
     sources.extend(paths)
     seen_ids: dict[str, Location] = {}
-    sigma = SigmaLoader()
     parsed.passed_over.extend(passed_over(paths))
     for item in rule_files(sources):
         if isinstance(item, RuleError):
@@ -79,62 +92,32 @@ def parse_rule_files(paths: Sequence[str | Path], *, bundled: bool = True) -> Pa
         parsed.files.append(display)
         try:
             for doc in read_documents(path, display):
-                _add_document(parsed, doc, seen_ids, sigma)
+                _add_document(parsed, doc, seen_ids, translators)
         except RuleError as exc:
             parsed.errors.append(exc)
-    _add_sigma(parsed, sigma, seen_ids)
+    for translator in translators:
+        translator.finish(parsed, seen_ids)
     return parsed
 
 
-def _add_sigma(parsed: ParsedRules, sigma: SigmaLoader, seen_ids: dict[str, Location]) -> None:
-    """Sigma documents, once all files are read: correlations and filters may name rules (by id,
-    name or title) from any file, and a referenced rule stops making findings of its own unless a
-    correlation says `generate: true`."""
-    parsed.errors.extend(sigma.errors)
-    parsed.warnings.extend(sigma.warnings)
-    parsed.not_cloudtrail.extend(sigma.not_cloudtrail)
-    for what, places in (
-        ("Sigma rule(s) for another log source than CloudTrail were skipped", parsed.not_cloudtrail),
-        ("file(s) under the rule folders are not YAML and were passed over", parsed.passed_over),
-    ):
-        if places:
-            shown = ", ".join(places[:3]) + (" …" if len(places) > 3 else "")
-            parsed.warnings.append(RuleError(f"note: {len(places)} {what}: {shown}", Location(places[0])))
-    quiet = sigma.resolve()
-    parsed.errors.extend(sigma.resolve_errors)
-    parsed.warnings.extend(sigma.resolve_warnings)
-    for native in sigma.rules():
-        data = native.data
-        if data["id"] in seen_ids:
-            parsed.errors.append(
-                RuleError(
-                    f"duplicate rule id {data['id']!r}, first defined at {seen_ids[data['id']]}",
-                    native.doc.locate(("id",)),
-                    "rule ids must be unique across all loaded rule files",
-                )
-            )
-            continue
-        seen_ids[data["id"]] = native.doc.locate(("id",))
-        if data["id"] in quiet and data.get("kind") != "correlation":
-            data["generate"] = False
-        parsed.rules.append(_rule(data, native.doc, native.doc.locate(), data.get("kind", "rule")))
-        parsed.sigma_sources[data["id"]] = native.source
-    for native in sigma.filters():
-        data = native.data
-        parsed.filters.append(
-            Filter(
-                data["name"], tuple(data["applies_to"]), data["condition"], native.doc.locate(), native.doc
-            )
-        )
-        parsed.sigma_sources[data["name"]] = native.source
+def passed_over(sources: Iterable[str | Path]) -> Iterator[str]:
+    """Files under a rules folder that are not YAML (README.md, LICENSE, …): not rules, not errors."""
+    for raw in sources:
+        path = Path(raw)
+        if path.is_dir():
+            for file in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in file.relative_to(path).parts)
+                if file.is_file() and file.suffix not in RULE_SUFFIXES and not hidden:
+                    yield str(file)
 
 
 def _add_document(
-    parsed: ParsedRules, doc: Document, seen_ids: dict[str, Location], sigma: SigmaLoader | None = None
+    parsed: ParsedRules, doc: Document, seen_ids: dict[str, Location], translators: Sequence[Translator] = ()
 ) -> None:
-    if sigma is not None and sigma.claims(doc):  # Sigma documents have their own shape and checks
-        sigma.add(doc)
-        return
+    for translator in translators:
+        if translator.claims(doc):  # a Sigma document: its own shape, its own checks
+            translator.add(doc)
+            return
     problems = list(schema_errors(doc))
     if problems:
         parsed.errors.extend(problems)
@@ -154,7 +137,7 @@ def _add_document(
             )
             return
         seen_ids[data["id"]] = doc.locate(("id",))
-        parsed.rules.append(_rule(data, doc, location, kind))
+        parsed.rules.append(rule_from(data, doc, location, kind))
     elif kind == "list":
         _add_named(
             parsed.lists,
@@ -212,7 +195,8 @@ def _exceptions(raw: Iterable[dict[str, Any]], base: tuple[str | int, ...]) -> t
     )
 
 
-def _rule(data: dict[str, Any], doc: Document, location: Location, kind: str) -> Rule:
+def rule_from(data: dict[str, Any], doc: Document, location: Location, kind: str) -> Rule:
+    """A Rule from a native rule document's data (already checked against the schema)."""
     match = {
         key: tuple(value) if isinstance(value, list) else (value,)
         for key, value in data.get("match", {}).items()

@@ -15,6 +15,7 @@ import yaml
 
 from engine.errors import RuleError
 from engine.rules.loader import parse_rule_files
+from engine.sigma.loading import SigmaLoader
 
 
 @dataclass(slots=True)
@@ -31,18 +32,18 @@ def _dump(data: dict[str, Any]) -> str:
 
 def convert_files(paths: Sequence[str | Path]) -> Conversion:
     """The native YAML of every Sigma rule, correlation and filter in `paths`, in file order."""
-    parsed = parse_rule_files(paths, bundled=False)
+    parsed = parse_rule_files(paths, bundled=False, translators=[SigmaLoader()])
     documents: list[str] = []
     count = 0
     items: list[tuple[tuple[str, int], dict[str, Any], str]] = []
     for rule in parsed.rules:
-        source = parsed.sigma_sources.get(rule.id)
-        if source is not None:
-            items.append(((source.file, source.index), rule.doc.data, str(source.locate())))
+        native = parsed.translated.get(rule.id)
+        if native is not None:
+            items.append(((rule.doc.file, rule.doc.index), native, str(rule.location)))
     for flt in parsed.filters:
-        source = parsed.sigma_sources.get(flt.name)
-        if source is not None:
-            items.append(((source.file, source.index), flt.doc.data, str(source.locate())))
+        native = parsed.translated.get(flt.name)
+        if native is not None:
+            items.append(((flt.doc.file, flt.doc.index), native, str(flt.location)))
     for _, data, where in sorted(items, key=lambda item: item[0]):
         author = data.get("author")
         credit = f"; Sigma rule by {author}" if author else ""

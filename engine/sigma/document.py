@@ -20,9 +20,9 @@ from sigma.policy import SigmaPolicy
 from sigma.policy.regex_engine import RegexEngine, RegexPattern
 from sigma.rule import SigmaRule
 
+from engine.conditions.sigma_patterns import MAX_PATTERN_CHARS, RE2_OPTIONS
 from engine.errors import RuleError
 from engine.rules.yaml_source import Document, PathKey
-from engine.sigma.patterns import MAX_PATTERN_CHARS, RE2_OPTIONS
 
 MAX_VALUES = 20_000  # values in one rule's detection; SigmaHQ's largest has a few hundred
 MAX_CONDITION_CHARS = 4_000

@@ -5,32 +5,16 @@ native rule documents."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import orjson
 
 from engine.errors import Location, RuleError
+from engine.rules.loader import ParsedRules, rule_from
+from engine.rules.model import Filter
 from engine.rules.yaml_source import Document
 from engine.sigma.document import for_cloudtrail, is_sigma, parse, sigma_kind
 from engine.sigma.rule import Native, native_correlation, native_filter, native_rule
-
-RULE_SUFFIXES = (".yml", ".yaml")
-
-
-def passed_over(sources: Iterable[str | Path]) -> Iterator[str]:
-    """Files under a rules folder that are not YAML (README.md, LICENSE, …): not rules, not errors."""
-    for raw in sources:
-        path = Path(raw)
-        if path.is_dir():
-            for file in sorted(path.rglob("*")):
-                if file.is_file() and file.suffix not in RULE_SUFFIXES and not _hidden(file, path):
-                    yield str(file)
-
-
-def _hidden(file: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in file.relative_to(root).parts)
 
 
 @dataclass(slots=True)
@@ -91,6 +75,48 @@ class SigmaLoader:
         self._seen[ident] = _Seen(fingerprint, doc.locate(("id",)))
         self.warnings.extend(native.warnings)
         self.natives.append(native)
+
+    def finish(self, parsed: ParsedRules, seen_ids: dict[str, Location]) -> None:
+        """Once every file is read: resolve what correlations and filters name, and hand the
+        translated rules and filters to the loader (a rule only correlations join makes no findings
+        of its own unless one says `generate: true`)."""
+        parsed.errors.extend(self.errors)
+        parsed.warnings.extend(self.warnings)
+        parsed.not_cloudtrail.extend(self.not_cloudtrail)
+        for what, places in (
+            ("Sigma rule(s) for another log source than CloudTrail were skipped", parsed.not_cloudtrail),
+            ("file(s) under the rule folders are not YAML and were passed over", parsed.passed_over),
+        ):
+            if places:
+                shown = ", ".join(places[:3]) + (" …" if len(places) > 3 else "")
+                parsed.warnings.append(RuleError(f"note: {len(places)} {what}: {shown}", Location(places[0])))
+        quiet = self.resolve()
+        parsed.errors.extend(self.resolve_errors)
+        parsed.warnings.extend(self.resolve_warnings)
+        for native in self.rules():
+            data = native.data
+            where = native.doc.locate(("id",))
+            if data["id"] in seen_ids:
+                parsed.errors.append(
+                    RuleError(
+                        f"duplicate rule id {data['id']!r}, first defined at {seen_ids[data['id']]}",
+                        where,
+                        "rule ids must be unique across all loaded rule files",
+                    )
+                )
+                continue
+            seen_ids[data["id"]] = where
+            if data["id"] in quiet and data.get("kind") != "correlation":
+                data["generate"] = False
+            parsed.rules.append(rule_from(data, native.doc, native.doc.locate(), data.get("kind", "rule")))
+            parsed.translated[data["id"]] = data
+        for native in self.filters():
+            data = native.data
+            location = native.doc.locate()
+            parsed.filters.append(
+                Filter(data["name"], tuple(data["applies_to"]), data["condition"], location, native.doc)
+            )
+            parsed.translated[data["name"]] = data
 
     def rules(self) -> list[Native]:
         return [n for n in self.natives if n.kind in ("rule", "correlation")]

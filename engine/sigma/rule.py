@@ -108,14 +108,16 @@ def _header(parsed: SigmaRuleBase, doc: Document, ident: str) -> dict[str, Any]:
 
 
 def _placed(data: dict[str, Any], doc: Document, places: Mapping[PathKey, PathKey]) -> Document:
-    positions: dict[PathKey, tuple[int, int]] = {(): _position(doc, ())}
+    """The Sigma document as written (so `rules show` prints it), with the native paths of its
+    translation placed too: an error in compiling `condition.all.1` points at the Sigma line."""
+    positions = dict(doc.positions)
     for key in data:
         sigma_path = _HEADER_PLACES.get(key)
         if sigma_path is not None:
-            positions[(key,)] = _position(doc, sigma_path)
+            positions.setdefault((key,), _position(doc, sigma_path))
     for native_path, sigma_path in places.items():
-        positions[native_path] = _position(doc, sigma_path)
-    return Document(data, doc.file, doc.index, positions)
+        positions.setdefault(native_path, _position(doc, sigma_path))
+    return Document(doc.data, doc.file, doc.index, positions)
 
 
 def _position(doc: Document, path: PathKey) -> tuple[int, int]:

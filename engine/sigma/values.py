@@ -15,7 +15,7 @@ from sigma import types as st
 from sigma.conditions import ConditionAND
 from sigma.rule import SigmaDetectionItem
 
-from engine.sigma.patterns import escape_text, pattern_problem, regex_problem
+from engine.conditions.sigma_patterns import escape_text, pattern_problem, regex_problem
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _LIST_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

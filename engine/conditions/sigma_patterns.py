@@ -1,4 +1,6 @@
-"""What Sigma's value comparisons mean, as plain functions the condition functions call.
+"""What Sigma's value comparisons mean, as plain functions the `sigma_*` condition functions call
+(engine/sigma/ translates Sigma rules into conditions that call them; this module imports nothing
+of trailwarden, so both may use it).
 
 A Sigma pattern is written in Sigma's own string syntax — ``*`` any run of characters, ``?`` one
 character, ``\\`` escaping ``*``, ``?`` and itself — and compiled once (cached) into the cheapest
@@ -15,15 +17,13 @@ docs/sigma.md):
 from __future__ import annotations
 
 import functools
+import ipaddress
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import re2
-
-# The module, not its names: engine.conditions.functions imports this module for its Sigma block.
-from engine.conditions import functions as _functions
 
 __all__ = [
     "Matcher",
@@ -164,9 +164,27 @@ def regex_matches(value: Any, pattern: str) -> bool:
     return any(matcher(text) for text in texts_of(value))
 
 
+@functools.lru_cache(maxsize=_CACHE)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:  # CloudTrail writes service names (`AWS Internal`) where addresses go
+        return None
+
+
 def cidr_matches(value: Any, cidrs: str | list[Any]) -> bool:
-    networks = _functions.parse_networks(cidrs if isinstance(cidrs, str) else tuple(str(c) for c in cidrs))
-    return any(_functions.address_in_networks(text, networks) for text in texts_of(value))
+    """Is any address of the value inside one of the networks (IPv4 or IPv6, host bits allowed)?"""
+    networks = _networks((cidrs,) if isinstance(cidrs, str) else tuple(str(c) for c in cidrs))
+    for text in texts_of(value):
+        address = _address(text)
+        if address is not None and any(address.version == n.version and address in n for n in networks):
+            return True
+    return False
 
 
 def _number(value: Any) -> float | int | None:
