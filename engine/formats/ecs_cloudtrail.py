@@ -22,6 +22,8 @@ from engine.formats.timestamps import parse_time, rfc3339
 # The integration copies an object into `flattened` only below this size of its text: a
 # flattened leaf longer than Lucene's term limit would make Elasticsearch refuse the document.
 FLATTENED_LIMIT = 32766
+# Elasticsearch refuses a document whose flattened object is deeper than its `depth_limit` (20).
+FLATTENED_DEPTH = 20
 OPEN_ENDED = (
     ("requestParameters", "request_parameters"),
     ("responseElements", "response_elements"),
@@ -59,10 +61,10 @@ def aws_cloudtrail(record: Mapping[str, Any]) -> dict[str, Any]:
             continue
         as_text = keyword(value)
         out[target] = as_text
-        if isinstance(value, Mapping) and len(as_text or "") < FLATTENED_LIMIT:
+        if isinstance(value, Mapping) and len(as_text or "") < FLATTENED_LIMIT and _fits_depth(value):
             flattened[target] = value
     insight = record.get("insightDetails")
-    if isinstance(insight, Mapping) and insight:
+    if isinstance(insight, Mapping) and insight and _fits_depth(insight):
         flattened["insight_details"] = insight
     put(out, "flattened", flattened)
     put(out, "resources", _resources(record.get("resources")))
@@ -147,6 +149,17 @@ def boolean(value: Any) -> bool | None:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     return None
+
+
+def _fits_depth(value: Any, depth: int = 1) -> bool:
+    """Whether `value` nests objects at most FLATTENED_DEPTH deep (arrays add no depth)."""
+    if depth > FLATTENED_DEPTH:
+        return False
+    if isinstance(value, Mapping):
+        return all(_fits_depth(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return all(_fits_depth(v, depth) for v in value)
+    return True
 
 
 def _user_identity(identity: Mapping[str, Any]) -> dict[str, Any] | None:

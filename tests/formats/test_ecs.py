@@ -302,6 +302,22 @@ def test_iam_targets_tls_and_resources() -> None:
     assert record["event"]["outcome"] == "failure"
 
 
+def test_objects_too_large_or_too_deep_for_flattened_stay_as_text_only() -> None:
+    """A requestParameters past Elasticsearch's limits for a flattened field (32,766 characters,
+    20 levels) is kept as JSON text only, so the document is never refused."""
+    deep: dict[str, Any] = {"leaf": "x"}
+    for level in range(25):
+        deep = {f"level{level}": deep}
+    for parameters in (deep, {"blob": "y" * 40_000}):
+        event = {"eventName": "PutObject", "eventSource": "s3.amazonaws.com", "requestParameters": parameters}
+        cloudtrail = ECS.to_record(make_finding(event, rule_id="big"))["aws"]["cloudtrail"]
+        assert json.loads(cloudtrail["request_parameters"]) == parameters
+        assert "request_parameters" not in cloudtrail.get("flattened", {})
+    shallow = {"eventName": "PutObject", "requestParameters": {"a": {"b": "c"}}}
+    flattened = ECS.to_record(make_finding(shallow, rule_id="small"))["aws"]["cloudtrail"]["flattened"]
+    assert flattened == {"request_parameters": {"a": {"b": "c"}}}
+
+
 def test_index_template_maps_every_field_with_dynamic_false() -> None:
     """The template maps each field of FIELDS at its path, and no object below the root lets
     Elasticsearch add fields of its own."""
