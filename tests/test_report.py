@@ -1,5 +1,5 @@
 """One scan, one report: the same input gives equal reports (timings aside) from one process,
-`--workers 2`, the Lambda handler's path (run_blobs) and spark-scan; `--summary-json` validates
+`--workers 2` and the Lambda handler's path (run_blobs) (spark-scan: tests/spark/test_report_equality.py); `--summary-json` validates
 against schemas/summary.schema.json; the README's Python example runs."""
 
 from __future__ import annotations
@@ -69,17 +69,6 @@ def test_one_process_workers_and_the_lambda_path_give_equal_reports(tmp_path: Pa
     assert one["findings"] > 0 and one["events"] > 0
     assert _comparable(one) == _comparable(two)
     assert _comparable(one) == _comparable(_lambda_path(source))
-
-
-@pytest.mark.spark
-def test_spark_scan_gives_the_same_report(tmp_path: Path, spark_ready: None) -> None:
-    local = _scan_json(tmp_path, FIXTURES)
-    summary = tmp_path / "spark-summary.json"
-    result = _cli("spark-scan", str(FIXTURES), "-o", str(tmp_path / "spark"), "--summary-json", str(summary))
-    assert result.returncode == 0, result.stderr.decode()[-2000:]
-    spark = json.loads(summary.read_text())
-    jsonschema.validate(spark, SCHEMA)
-    assert _comparable(local) == _comparable(spark)
 
 
 def test_merging_adds_every_count_and_keeps_the_first_sample() -> None:
