@@ -115,11 +115,17 @@ def main(argv: list[str] | None = None) -> None:
     trail_root, lake_root = work / "trail", work / "lake"
     plan = Plan("generated", args.seed, args.events, risky=risky_templates(load_ruleset()))
     corpus = build(trail_root, plan)
-    if not lake_root.is_dir():
+    manifest = lake_root / "lake.json"  # the trail and layout the lake was made from
+    made_from = json.dumps(
+        {"trail": corpus.key, "objects": args.rows_per_object, "groups": args.row_group_rows}
+    )
+    if not manifest.is_file() or manifest.read_text() != made_from:
+        shutil.rmtree(lake_root, ignore_errors=True)
         writer = _LakeWriter(lake_root, args.rows_per_object, args.row_group_rows)
-        for event in trail_records(corpus.root):
+        for event in trail_records(corpus.root / "AWSLogs"):
             writer.add(event)
         writer.close()
+        manifest.write_text(made_from)
     print(f"trail: {corpus.describe()}", file=sys.stderr)
     print(f"lake: {lake_bytes(lake_root) / 2**20:.1f} MiB of Parquet under {lake_root}", file=sys.stderr)
 

@@ -56,8 +56,9 @@ COLUMNS = (
     "unmapped",
 )
 
-# The leaf columns that give each CloudTrail field the lean decoder reads from every record, and
-# the leaves a rule-index key may need; a field not here lives in `unmapped`.
+# The leaf columns that give each CloudTrail field the lean decoder reads from every record (and
+# the few a rule-index key may need), in the order the mapping tries them; a field not here lives
+# in `unmapped`, or is named otherwise by OCSF 1.0 (class 3005 rows take the full mapping).
 FIELD_COLUMNS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("eventSource",): ("api.service.name",),
     ("eventName",): ("api.operation",),
@@ -65,11 +66,11 @@ FIELD_COLUMNS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("eventTime",): ("time_dt", "time"),
     ("eventID",): ("metadata.uid",),
     ("awsRegion",): ("cloud.region",),
-    ("recipientAccountId",): ("cloud.account",),
-    ("userIdentity", "accountId"): ("actor.user.account", "actor.user.account_uid"),
+    ("recipientAccountId",): ("cloud.account.uid",),
+    ("userIdentity", "accountId"): ("actor.user.account.uid", "actor.user.account_uid"),
     ("userIdentity", "type"): ("actor.user.type",),
-    ("userIdentity", "arn"): ("actor.user.uid", "actor.user.uuid"),
-    ("userIdentity", "principalId"): ("actor.user.uid_alt", "actor.user.uid"),
+    ("userIdentity", "arn"): ("actor.user.uid",),
+    ("userIdentity", "principalId"): ("actor.user.uid_alt",),
     ("userIdentity", "userName"): ("actor.user.name",),
     ("userIdentity", "accessKeyId"): ("actor.user.credential_uid",),
     ("userIdentity", "invokedBy"): ("actor.invoked_by",),

@@ -119,37 +119,73 @@ def _lean_rows(
     ctx: DecodeContext,
     account: str | None,
 ) -> Items:
-    """Heads first; the full columns of this row group only when some row is wanted."""
+    """Heads first (engine.decoding.parquet_heads); then, batch by batch, the full columns of the
+    rows the plan wants, and only those rows turned into Python objects. A row group without a
+    wanted row never has its other columns read."""
+    import pyarrow as pa
+
+    from engine.decoding import parquet_heads
+
     lean = ctx.lean
     assert lean is not None
     heads: list[dict[str, Any] | str] = []
-    wanted: list[bool] = []
-    for row in _row_dicts(parquet, group, head_columns):
-        problem = ocsf.row_problem(row)
-        if problem is not None:
-            heads.append(problem)
-            wanted.append(False)
+    for batch in _batches(parquet, group, head_columns):
+        found = parquet_heads.heads(batch, lean.paths, account)
+        if found is None:  # OCSF 1.0 rows, or a column the full mapping must judge
+            found = [_head_of(row, lean.paths, account) for row in batch.to_pylist()]
+        heads.extend(found)
+    wanted = [not isinstance(head, str) and bool(lean.wants(head)) for head in heads]
+    if not any(wanted):
+        yield from _emit(heads, {}, 0, len(heads), ctx, account)
+        return
+    start = 0
+    for batch in _batches(parquet, group, columns):
+        end = start + batch.num_rows
+        rows = [at for at in range(start, end) if wanted[at]]
+        full: dict[int, dict[str, Any]] = {}
+        if rows:
+            taken = batch.take(pa.array([at - start for at in rows])).to_pylist()
+            full = dict(zip(rows, taken, strict=True))
+        yield from _emit(heads, full, start, end, ctx, account)
+        start = end
+
+
+def _emit(
+    heads: list[dict[str, Any] | str],
+    full: dict[int, dict[str, Any]],
+    start: int,
+    end: int,
+    ctx: DecodeContext,
+    account: str | None,
+) -> Items:
+    for at in range(start, end):
+        head = heads[at]
+        if isinstance(head, str):
+            yield from ctx.bad_item(head, None)
             continue
-        head = _pick(ocsf.to_cloudtrail(row, account), lean.paths)
-        heads.append(head)
-        wanted.append(bool(lean.wants(head)))
-    full = _row_dicts(parquet, group, columns) if any(wanted) else None
-    for item, want in zip(heads, wanted, strict=True):
-        full_row = next(full) if full is not None else None
-        if isinstance(item, str):
-            yield from ctx.bad_item(item, None)
-        elif want and full_row is not None:
-            yield Record(ocsf.to_cloudtrail(full_row, account), Origin(ctx.source, ctx.index))
-            ctx.index += 1
+        row = full.get(at)
+        if row is not None:
+            yield Record(ocsf.to_cloudtrail(row, account), Origin(ctx.source, ctx.index))
         else:
-            yield Record(item, Origin(ctx.source, ctx.index), True)
-            ctx.index += 1
+            yield Record(head, Origin(ctx.source, ctx.index), True)
+        ctx.index += 1
+
+
+def _head_of(
+    row: dict[str, Any], paths: tuple[tuple[str, ...], ...], account: str | None
+) -> dict[str, Any] | str:
+    problem = ocsf.row_problem(row)
+    return problem if problem is not None else _pick(ocsf.to_cloudtrail(row, account), paths)
+
+
+def _batches(parquet: Any, group: int, columns: list[str]) -> Iterator[Any]:
+    return iter(
+        parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[group], columns=columns, use_threads=False)
+    )
 
 
 def _row_dicts(parquet: Any, group: int, columns: list[str]) -> Iterator[dict[str, Any]]:
-    for batch in parquet.iter_batches(
-        batch_size=BATCH_ROWS, row_groups=[group], columns=columns, use_threads=False
-    ):
+    for batch in _batches(parquet, group, columns):
         rows = batch.to_pylist()
         rows.reverse()
         while rows:  # popped, so a row the scan is done with is not held until the batch ends

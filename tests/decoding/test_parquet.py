@@ -192,3 +192,28 @@ def test_memory_holds_one_batch_not_the_file(tmp_path: Path) -> None:
 def decoded_iter(path: Path, lean: LeanPlan | None = None) -> Iterator[Record | Skip]:
     blob = Blob(str(path), partial(path.open, "rb"), path.stat().st_size, path=str(path))
     return decode_blob(blob, lean=lean)
+
+
+def test_heads_built_column_by_column_equal_the_full_mapping_cut_to_the_plan(tmp_path: Path) -> None:
+    """engine.decoding.parquet_heads against to_cloudtrail on every fixture row, with times that
+    have milliseconds and rows without `time_dt` among them."""
+    from engine.decoding.context import DecodeContext
+    from engine.decoding.limits import DEFAULT_LIMITS
+    from engine.decoding.parquet import _head_columns, _head_of
+    from engine.decoding.parquet_heads import heads
+
+    events = trail_events(REPO / "fixtures" / "AWSLogs")
+    events[0]["eventTime"] = "2026-11-20T10:05:00.250Z"
+    rows = [to_ocsf(item) for item in events]
+    rows[1]["time_dt"] = None
+    rows[2]["cloud"]["account"] = None
+    path = tmp_path / "fixtures.parquet"
+    write_table(rows, path, 1000)
+    paths = (("userIdentity", "type"), ("userIdentity", "arn"), ("sourceIPAddress",))
+    plan = LeanPlan(paths, lambda head: False)
+    parquet = pq.ParquetFile(path)
+    columns = _head_columns(DecodeContext(str(path), DEFAULT_LIMITS, lean=plan), parquet.schema_arrow)
+    assert columns is not None and "unmapped" not in columns  # what the lean path reads
+    for batch in parquet.iter_batches(batch_size=300, columns=columns):
+        expected = [_head_of(row, paths, "999988887777") for row in batch.to_pylist()]
+        assert heads(batch, paths, "999988887777") == expected

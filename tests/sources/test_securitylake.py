@@ -22,7 +22,7 @@ from tests.rules_packs.scanning import scan
 from tests.sources.aws_server import aws_client
 
 SAMPLES = SHARED / "data" / "cloudtrail-samples"
-SIGMA = SHARED / "data" / "sigma-cloudtrail-rules"
+SIGMA = SHARED / "data" / "sigma-cloudtrail-rules" / "rules"
 BUCKET = "aws-security-data-lake-us-east-1-abcdefghij"
 ACCOUNTS = ("111122223333", "444455556666")
 REGIONS = ("us-east-1", "eu-west-1")
