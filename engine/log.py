@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 
 import structlog
@@ -31,6 +32,26 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_LineLogger,
         cache_logger_on_first_use=False,
     )
+
+
+class _LineLogger:
+    """Each log line goes to stderr in one write, newline included, then a flush: processes that
+    share stderr (the workers of a parallel scan) never interleave inside a line, as structlog's
+    PrintLogger can (`print` writes the line and its newline separately)."""
+
+    def __init__(self, *args: object) -> None:
+        self._lock = threading.Lock()
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        with self._lock:
+            try:
+                stream.write(message + "\n")
+                stream.flush()
+            except (OSError, ValueError):  # stderr closed: logs are not worth a crash
+                pass
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = failure = err = msg

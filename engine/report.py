@@ -15,6 +15,8 @@ from typing import Any
 from engine.types import SEVERITY_RANK, FindingDict, Skip
 
 SCHEMA_VERSION = "1.0"  # schemas/summary.schema.json
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command Ctrl-C ended
+EXIT_READER_GONE = 141  # 128 + SIGPIPE, as shells report `… | head` for other tools
 
 
 @dataclass(slots=True)
@@ -114,6 +116,8 @@ class ScanReport:
     delivery_failed: bool = False  # a finding neither delivered nor spooled
     delivery_lines: list[str] = field(default_factory=list)  # what the dispatcher says of each sink
     stopped: str | None = None  # why the scan ended early (interrupted, a worker died)
+    interrupted: bool = False  # by Ctrl-C or SIGTERM
+    reader_gone: bool = False  # the reader closed standard output (`| head`): a Unix tool's exit
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
@@ -184,6 +188,8 @@ class ScanReport:
         self.delivery_failed = self.delivery_failed or other.delivery_failed
         self.delivery_lines.extend(other.delivery_lines)
         self.stopped = self.stopped or other.stopped
+        self.interrupted = self.interrupted or other.interrupted
+        self.reader_gone = self.reader_gone or other.reader_gone
 
     def finish(self) -> ScanReport:
         self.finished = time.monotonic()
@@ -192,13 +198,19 @@ class ScanReport:
     # --- what it decides and how it is written -----------------------------------------------------
 
     def exit_code(self, fail_on: str | None) -> int:
-        """The README's codes for a finished scan: 1 when a finding reaches --fail-on (the gate is
-        the news a pipeline acts on, so it wins); else 3 when anything was incomplete (input
-        unread, a finding undelivered, a rule file invalid, the scan stopped early); else 0."""
+        """The README's codes for a scan: 1 when a finding reaches --fail-on (the gate is the news a
+        pipeline acts on, so it wins); 141 when the reader closed standard output (as a Unix tool
+        killed by SIGPIPE); after Ctrl-C or SIGTERM, 3 when a finding waits in the spool or could
+        not be saved, else 130; otherwise 3 when anything was incomplete (input unread, a finding
+        undelivered, a rule file invalid, the scan stopped early); else 0."""
         if fail_on is not None:
             floor = SEVERITY_RANK[fail_on]
             if any(n and SEVERITY_RANK[sev] >= floor for sev, n in self.findings_by_severity.items()):
                 return 1
+        if self.reader_gone:
+            return EXIT_READER_GONE
+        if self.interrupted:
+            return 3 if self.delivery_failed else EXIT_INTERRUPTED
         return 3 if self.incomplete else 0
 
     def to_json(self, *, timings: bool = True) -> dict[str, Any]:
@@ -232,6 +244,8 @@ class ScanReport:
             },
             "delivery_failed": self.delivery_failed,
             "stopped": self.stopped,
+            "interrupted": self.interrupted,
+            "reader_gone": self.reader_gone,
             "incomplete": self.incomplete,
         }
         if timings:

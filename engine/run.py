@@ -24,7 +24,7 @@ from engine.gc_tuning import scan_collector
 from engine.parallel import WorkerDied, scan_parallel
 from engine.pipeline import Scanner, StageFactory
 from engine.report import ScanReport
-from engine.sinks.outputs import Outputs, open_outputs
+from engine.sinks.outputs import Outputs, ReaderGone, open_outputs
 from engine.sources import open_sources
 from engine.statefile.db import StateDB
 from engine.statefile.seen_events import SeenEvents
@@ -124,11 +124,15 @@ def run_scan(
                 scan.scan_blobs(items, step)
     except WorkerDied as exc:  # what was found before it is delivered, and the scan exits 3
         scan.report.stopped = str(exc)
+    except ReaderGone as exc:  # `trailwarden scan … | head`: the reader has what it wanted
+        scan.report.stopped = str(exc)
+        scan.report.reader_gone = True
     except KeyboardInterrupt:
         outputs.interrupted = True
         scan.report.stopped = "interrupted"
+        scan.report.interrupted = True
         if notify is not None:
-            notify("interrupted: delivering or spooling what was found so far")
+            notify("interrupted: delivering or spooling what was found so far (again to stop sending)")
     except UsageError:
         outputs.close(ScanReport())
         raise
@@ -175,7 +179,17 @@ def run_blobs(
 
 
 def _finish(scan: Scanner, outputs: Outputs | None, ruleset: RuleSet | None) -> ScanReport:
-    report = scan.finish()  # before closing the outputs: open windows make findings at the end
+    try:
+        report = scan.finish()  # before closing the outputs: open windows make findings at the end
+    except ReaderGone:
+        report = scan.report.finish()
+        report.reader_gone = True
+    except KeyboardInterrupt:  # while windows closed: what they made so far is still delivered
+        report = scan.report.finish()
+        report.interrupted = True
+        report.stopped = "interrupted"
+        if outputs is not None:
+            outputs.interrupted = True
     if outputs is not None:
         outputs.close(report)
     if ruleset is not None:

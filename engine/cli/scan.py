@@ -3,11 +3,9 @@ the summary the report makes, exit with the code the README fixes (0, 1, 2 or 3)
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 import click
@@ -15,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
+from engine import interrupts
 from engine.cli.loading import config_or_exit, load_or_exit
 from engine.cli.options import (
     finding_options,
@@ -27,7 +26,7 @@ from engine.cli.summary import print_summary, printable, write_summary_json
 from engine.detection.stateful.settings import DEFAULT_MAX_GROUPS, DEFAULT_MAX_WAITING
 from engine.errors import TrailwardenError
 from engine.parallel import default_workers
-from engine.report import ScanReport
+from engine.report import EXIT_INTERRUPTED, ScanReport
 from engine.run import Progress, run_scan
 from engine.types import Blob
 
@@ -110,19 +109,23 @@ def scan(**params: Any) -> None:
     if not params["sources"]:
         raise click.UsageError("give at least one SOURCE (a file, a folder, '-' for stdin, or s3://…)")
     config = config_or_exit(params, workers=params["workers"] or default_workers())
-    ruleset = load_or_exit(config.rule_paths, not config.bundled, allow_errors=config.skip_invalid_rules)
+    interrupts.install()  # Ctrl-C and SIGTERM: never inside a state-file write; twice: spool now
+    try:
+        ruleset = load_or_exit(config.rule_paths, not config.bundled, allow_errors=config.skip_invalid_rules)
+    except KeyboardInterrupt:
+        _say("interrupted while loading the rules: nothing was scanned")
+        raise SystemExit(EXIT_INTERRUPTED) from None
     show_progress = sys.stderr.isatty() if params["progress"] is None else params["progress"]
-    _sigterm_as_interrupt()
     try:
         with _progress_bar(show_progress) as progress:
             report = run_scan(config, ruleset=ruleset, progress=progress, notify=_say)
-    except KeyboardInterrupt:  # while rules or outputs were still being opened: nothing was read
+    except KeyboardInterrupt:  # while outputs were still being opened: nothing was read
         _say("interrupted before any input was read")
-        raise SystemExit(3) from None
+        raise SystemExit(EXIT_INTERRUPTED) from None
     except TrailwardenError as exc:
         _say(f"trailwarden: {exc}")
         raise SystemExit(exc.exit_code) from exc
-    if report.stopped and report.stopped != "interrupted":
+    if report.stopped and not (report.interrupted or report.reader_gone):
         _say(f"trailwarden: {report.stopped}")
     print_summary(report)
     write_summary_json(params.get("summary_json"), report)
@@ -156,14 +159,3 @@ def _progress_bar(show: bool) -> Iterator[Progress | None]:
             bar.update(task, advance=1, name=name, events=report.events, findings=report.findings)
 
         yield advance
-
-
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM (a stopped container, `kill`) ends the scan the way Ctrl-C does: whatever input was
-    under way is not acknowledged (so it is read again), and buffered findings are given one quick
-    delivery attempt and spooled otherwise."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)

@@ -30,7 +30,9 @@ def print_summary(report: ScanReport, *, console: Console | None = None) -> None
         f"Scanned {report.files:,} file(s), {report.events:,} event(s) with {report.rules_run} rule(s) "
         f"in {report.seconds:.2f}s ({report.events_per_second:,.0f} events/s)."
     )
-    if report.stopped:
+    if report.reader_gone:
+        say("The reader closed standard output, so the scan stopped there; nothing was spooled for it.")
+    elif report.stopped:
         say(f"The scan stopped early ({report.stopped}): what it found is delivered or spooled.")
     if report.rule_problems:
         say(f"Left out {report.rule_problems:,} invalid rule(s) or rule file(s) (--skip-invalid-rules).")

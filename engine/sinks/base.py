@@ -134,6 +134,9 @@ class SinkOptions:
         return os.environ if self.environ is None else self.environ
 
 
+READER_GONE = "the reader closed standard output"
+
+
 def load_format(name: str, **options: Any) -> Format:
     """Look a format up in the formats registry (it raises UsageError for an unknown name)."""
     return get_format(name, **options)
@@ -143,6 +146,9 @@ class Sink(abc.ABC):
     """One destination. Subclasses set the class defaults and implement `send` (one attempt)."""
 
     default_format: ClassVar[str] = "native"
+    # False: what this destination did not take is never spooled nor re-sent (standard output).
+    spoolable: ClassVar[bool] = True
+    reader_gone: bool = False  # the destination's reader went away for good (a closed stdout pipe)
     # None: any format; otherwise the formats this destination can take.
     allowed_formats: ClassVar[frozenset[str] | None] = None
     default_batch_size: ClassVar[int] = 500

@@ -24,6 +24,7 @@ from typing import Any
 import structlog
 
 from engine.errors import SinkError
+from engine.interrupts import hurried
 from engine.sinks.base import Delivery, Finding, Sink, finding_id
 from engine.sinks.batching import Batcher, chunk
 from engine.sinks.deliver import send_with_retry
@@ -67,13 +68,16 @@ class SinkReport:
     spooled: int = 0
     rejected: int = 0
     unsaved: int = 0
+    dropped: int = 0  # not written to standard output (its reader went away, or it failed), not kept
+    reader_gone: bool = False  # the reader closed standard output: its choice, not a failure
     pending: int = 0
     rejected_waiting: int = 0
     stats: dict[str, int | float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not (self.spooled or self.rejected or self.unsaved or self.pending)
+        lost = self.dropped and not self.reader_gone
+        return not (self.spooled or self.rejected or self.unsaved or self.pending or lost)
 
     def line(self) -> str:
         text = f"{redact(self.url)}: {self.delivered} delivered"
@@ -87,6 +91,8 @@ class SinkReport:
             text += f", {self.pending} waiting in the spool"
         if self.unsaved:
             text += f", {self.unsaved} NOT SAVED (the spool could not be written)"
+        if self.dropped:
+            text += f", {self.dropped} not taken (the reader closed standard output)"
         return text
 
 
@@ -204,6 +210,11 @@ class Dispatcher:
             if rank >= lane.min_rank and lane.batcher.add(finding, lane.sink.size_of(finding)):
                 self._drain(lane, full_only=True)
 
+    @property
+    def reader_gone(self) -> bool:
+        """Every destination is a reader that went away (a closed stdout pipe): nothing more to do."""
+        return all(lane.sink.reader_gone for lane in self.lanes)
+
     def flush(self) -> None:
         """Send everything buffered; when it returns, every submitted finding is settled."""
         self.start()
@@ -257,6 +268,12 @@ class Dispatcher:
             self._replay(lane)
 
     def _record(self, lane: _Lane, batch: Sequence[Finding], result: Delivery) -> None:
+        if not lane.sink.spoolable:  # standard output: what its reader did not take is not kept
+            lane.report.delivered += len(result.delivered)
+            lane.report.dropped += len(result.rejected) + len(result.retry)
+            if result.retry and not lane.sink.reader_gone:
+                log.error("sink.unwritable", sink=redact(lane.url), reason=next(iter(result.retry.values())))
+            return
         if result.delivered:
             lane.report.delivered += len(result.delivered)
             if lane.spool_touched:
@@ -269,6 +286,9 @@ class Dispatcher:
         self._notify(Settled(lane.url, result.delivered, spooled, dict(result.rejected)))
 
     def _spool(self, lane: _Lane, findings: Sequence[Finding], reasons: Mapping[str, str]) -> tuple[str, ...]:
+        if not lane.sink.spoolable:
+            lane.report.dropped += len(findings)
+            return ()
         self._write_spool(lane, findings, reasons, PENDING)
         ids = tuple(finding_id(f) for f in findings)
         lane.report.spooled += len(ids)
@@ -321,6 +341,8 @@ class Dispatcher:
 
     def _replay(self, lane: _Lane) -> None:
         """Send what the spool holds for this sink; stop at the first batch that still fails."""
+        if not lane.sink.spoolable:
+            return  # nothing of an earlier run's (or another scan's) ever goes to standard output
         waiting = self.spool.count(lane.url, status=PENDING)
         if self.replay_rejected:
             waiting += self.spool.count(lane.url, status=REJECTED)
@@ -350,7 +372,7 @@ class Dispatcher:
         """On interrupt: one attempt per sink at what is buffered; spool whatever is left."""
         for lane in self.lanes:
             try:
-                while len(lane.batcher) and lane.down_since is None:
+                while len(lane.batcher) and lane.down_since is None and not hurried():
                     batch = lane.batcher.peek()
                     result = send_with_retry(lane.sink, batch, lane.sink.retry.single())
                     self._record(lane, batch, result)
@@ -380,8 +402,10 @@ class Dispatcher:
             except Exception as exc:  # one sink failing to close must not keep the others open
                 log.error("sink.close_failed", sink=redact(lane.url), error=redact(str(exc)))
             lane.report.stats = lane.sink.stats.as_dict()
-            lane.report.pending = self.spool.count(lane.url, status=PENDING)
-            lane.report.rejected_waiting = self.spool.count(lane.url, status=REJECTED)
+            lane.report.reader_gone = lane.sink.reader_gone
+            if lane.sink.spoolable:
+                lane.report.pending = self.spool.count(lane.url, status=PENDING)
+                lane.report.rejected_waiting = self.spool.count(lane.url, status=REJECTED)
         waiting = any(lane.report.pending or lane.report.rejected_waiting for lane in self.lanes)
         report = DispatchReport(
             sinks=[lane.report for lane in self.lanes],

@@ -16,6 +16,10 @@ from engine.statefile.db import StateDB
 from engine.statefile.spool import Spool
 
 
+class ReaderGone(Exception):
+    """Every output was standard output and its reader went away (`| head`): the scan ends, quietly."""
+
+
 class Outputs:
     """The scan's side of the dispatcher: submit findings, flush before acknowledging input,
     close once, writing into the scan's report what each destination did with them."""
@@ -26,10 +30,14 @@ class Outputs:
 
     def submit(self, finding: Finding) -> None:
         self.dispatcher.submit(finding)
+        if self.dispatcher.reader_gone:
+            raise ReaderGone("the reader closed standard output")
 
     def flush(self) -> bool:
         """Settle every finding so far; True when each one was delivered or durably spooled."""
         self.dispatcher.flush()
+        if self.dispatcher.reader_gone:
+            raise ReaderGone("the reader closed standard output")
         return True
 
     def close(self, into: ScanReport) -> None:
@@ -38,6 +46,7 @@ class Outputs:
         quiet = report.ok and len(report.sinks) == 1
         into.delivery_lines.extend([] if quiet else report.lines())
         into.delivery_failed = into.delivery_failed or not report.ok
+        into.reader_gone = into.reader_gone or any(sink.reader_gone for sink in report.sinks)
         for sink in report.sinks:
             tally = into.sinks.setdefault(redact(sink.url), SinkTally())
             tally.merge(SinkTally(sink.delivered + sink.replayed, sink.spooled, sink.rejected))

@@ -6,9 +6,10 @@ one connection per process so a checkpoint and the findings it covers can commit
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 from types import TracebackType
+
+from engine.interrupts import DeferringLock
 
 
 class StateDB:
@@ -20,7 +21,7 @@ class StateDB:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: sinks deliver from worker threads; `lock` serialises writers.
         self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self.lock = threading.RLock()
+        self.lock = DeferringLock()  # a transaction under way is never cut by Ctrl-C
         self.conn.execute("PRAGMA journal_mode=WAL")
         # FULL, not NORMAL: a finding reported as spooled must survive a power cut or SIGKILL.
         self.conn.execute("PRAGMA synchronous=FULL")
