@@ -26,7 +26,7 @@ from engine.conditions import calls
 from engine.conditions.runtime import NAMESPACE, is_truthy
 from engine.conditions.values import ANY, BOOL, PLAIN, Value, literal_kind
 
-__all__ = ["Compiled", "compile_expression", "is_truthy"]
+__all__ = ["Bindings", "Compiled", "compile_expression", "compile_tree", "is_truthy", "parse"]
 
 Node = Mapping[str, Any]
 
@@ -46,14 +46,52 @@ class Compiled:
     matches: Callable[[Any], bool]
     source: str
 
-    def __reduce__(self) -> tuple[Callable[[str], Compiled], tuple[str]]:
+    bindings: Bindings = ()
+
+    def __reduce__(self) -> tuple[Callable[[str, Bindings], Compiled], tuple[str, Bindings]]:
         # Generated functions do not pickle; worker processes recompile from the expression.
-        return compile_expression, (self.expression,)
+        return compile_expression, (self.expression, self.bindings)
 
 
-def compile_expression(expression: str) -> Compiled:
+# Literal values put in place of placeholder string literals after parsing: how rule lists are bound
+# (engine.rules.expressions), so a list of 190,000 values never goes through the library's lexer,
+# which reads a literal one character at a time.
+Bindings = tuple[tuple[str, Any], ...]
+
+
+def parse(expression: str, bindings: Bindings = ()) -> Node:
+    """The library's AST of ``expression`` (raising its ``ParseError`` family), with every string
+    literal that is a binding's placeholder replaced by the binding's value."""
+    tree: Node = parser.Parser().parse(expression).parsed
+    if bindings:
+        tree = _bind(tree, dict(bindings))
+    return tree
+
+
+def _bind(tree: Node, values: Mapping[str, Any]) -> Node:
+    """A copy of ``tree`` with placeholder literals replaced, without recursion (the library's
+    parser may have cached the tree, so it is never changed in place)."""
+    root = dict(tree)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.get("type") == "literal" and node.get("value").__class__ is str and node["value"] in values:
+            node["value"] = list(values[node["value"]])  # a JSON array, as the library parses one
+        children = node.get("children")
+        if children:
+            copies = [dict(child) if isinstance(child, dict) else child for child in children]
+            node["children"] = copies
+            stack.extend(child for child in copies if isinstance(child, dict))
+    return root
+
+
+def compile_expression(expression: str, bindings: Bindings = ()) -> Compiled:
     """Parse with the library's parser (raising its ``ParseError`` family) and generate the code."""
-    tree = parser.Parser().parse(expression).parsed
+    return compile_tree(expression, parse(expression, bindings), bindings)
+
+
+def compile_tree(expression: str, tree: Node, bindings: Bindings = ()) -> Compiled:
+    """Generate the code of an AST already parsed (and bound) from ``expression``."""
     module = Module(expression)
     body = module.body()
     result = module.node(body, tree, "value")
@@ -61,8 +99,8 @@ def compile_expression(expression: str) -> Compiled:
     module.add_function("_matches", body, f"return {_as_bool(result)}")
     source = "\n".join(module.sources) + "\n"
     namespace = module.namespace
-    exec(compile(source, f"<jmespath {expression!r}>", "exec"), namespace)  # our own generated source
-    return Compiled(expression, namespace["_search"], namespace["_matches"], source)
+    exec(compile(source, f"<jmespath {expression[:200]!r}>", "exec"), namespace)  # our own generated source
+    return Compiled(expression, namespace["_search"], namespace["_matches"], source, bindings)
 
 
 class Body:
@@ -276,27 +314,34 @@ def _orderable_literal(node: Node) -> bool:
 
 
 def _or(module: Module, body: Body, node: Node, current: str) -> Value:
-    left_node, right_node = node["children"]
-    left = module.node(body, left_node, current)
-    target = body.temp()
-    with body.block(f"if {module.truth(left)}:"):
-        body.emit(f"{target} = {left.code}")
-    with body.block("else:"):
-        right = module.node(body, right_node, current)
-        body.emit(f"{target} = {right.code}")
-    return Value(target, _weakest(left, right))
+    """``a || b || c``: the first truthy operand, else the last — one flat run of ``if``s however
+    long the chain, since the parser nests it one level per operand."""
+    return _chain_of(module, body, node, current, "or_expression", "if not {}:")
 
 
 def _and(module: Module, body: Body, node: Node, current: str) -> Value:
-    left_node, right_node = node["children"]
-    left = module.node(body, left_node, current)
+    """``a && b && c``: the first falsy operand, else the last."""
+    return _chain_of(module, body, node, current, "and_expression", "if {}:")
+
+
+def _chain_of(module: Module, body: Body, node: Node, current: str, kind: str, test: str) -> Value:
+    operands: list[Node] = []
+    while node["type"] == kind:  # ((a || b) || c) || d: walk down the left spine
+        left, right = node["children"]
+        operands.append(right)
+        node = left
+    operands.append(node)
+    operands.reverse()
+    first = module.node(body, operands[0], current)
     target = body.temp()
-    with body.block(f"if {module.truth(left)}:"):
-        right = module.node(body, right_node, current)
-        body.emit(f"{target} = {right.code}")
-    with body.block("else:"):
-        body.emit(f"{target} = {left.code}")
-    return Value(target, _weakest(left, right))
+    body.emit(f"{target} = {first.code}")
+    result = Value(target, first.kind)
+    for operand in operands[1:]:
+        with body.block(test.format(module.truth(result))):
+            value = module.node(body, operand, current)
+            body.emit(f"{target} = {value.code}")
+        result = Value(target, _weakest(result, value))
+    return result
 
 
 def _weakest(left: Value, right: Value) -> Any:

@@ -7,6 +7,7 @@ type and keys fit the value — as cloud-custodian does."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -42,6 +43,11 @@ def schema_errors(doc: Document) -> Iterator[RuleError]:
             f"unknown kind {kind!r}", doc.locate(("kind",)), f"use one of {', '.join(sorted(_KIND_DEFS))}"
         )
         return
+    yield from _schema_errors(doc, data, kind)
+    yield from _duration_errors(doc, data, kind)
+
+
+def _schema_errors(doc: Document, data: dict[str, Any], kind: str) -> Iterator[RuleError]:
     missing: dict[tuple[str | int, ...], list[str]] = {}
     for error in sorted(_validator(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         meant = _branch_meant(error)
@@ -59,6 +65,33 @@ def schema_errors(doc: Document) -> Iterator[RuleError]:
             f"{where + ': ' if where else ''}missing required {noun}: {', '.join(dict.fromkeys(keys))}",
             doc.locate(path),
         )
+
+
+# The longest window a rule may keep open: a year and a day. Windows live in memory and in the state
+# file; beyond this a typo (`window: 99999999999999999999d`) would overflow the clock at scan time.
+MAX_WINDOW_SECONDS = 366 * 86400
+_DURATION = re.compile(r"([1-9][0-9]*)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATIONS = {"rule": (("dedup", "window"), ("threshold", "window")), "correlation": (("timespan",),)}
+
+
+def _duration_errors(doc: Document, data: dict[str, Any], kind: str) -> Iterator[RuleError]:
+    """Windows longer than MAX_WINDOW_SECONDS (their form is the schema's business)."""
+    for path in _DURATIONS.get(kind, ()):
+        value: Any = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        found = _DURATION.fullmatch(value) if isinstance(value, str) else None
+        if found is None:
+            continue
+        digits, unit = found.groups()
+        if len(digits) > 12 or int(digits) * _UNIT_SECONDS[unit] > MAX_WINDOW_SECONDS:
+            shown = value if len(value) <= 24 else value[:21] + "..."
+            yield RuleError(
+                f"{'.'.join(path)}: {shown} is longer than the longest window, 366d",
+                doc.locate(path),
+                "windows run on event time and are kept in memory: use at most 366d",
+            )
 
 
 def _branch_meant(error: ValidationError) -> ValidationError:
