@@ -4,8 +4,10 @@
 
 Escaping follows the CEF standard: in the header `\\` and `|` are escaped (a header cannot hold a
 line break, so those become spaces there — the full title is in `msg`); in extension values `\\`
-and `=` are escaped and line breaks written as `\\n` / `\\r`. Keys come from the CEF dictionary
-where one fits, with its length limits (values cut with a marker); the rest go in labelled custom
+and `=` are escaped and line breaks written as `\\n` / `\\r`. Every other control character (NUL,
+ESC, DEL, C1, U+2028/2029) is written `\\xNN` / `\\uNNNN`, in the header too, so no line carries a
+terminal escape sequence or splits in a receiver. Keys come from the CEF dictionary where one fits,
+with its length limits (values cut with a marker); the rest go in labelled custom
 strings. `parse_cef` reads a line back, for tests and for receivers written in Python."""
 
 from __future__ import annotations
@@ -114,9 +116,23 @@ def _labelled(key: str, label: str, value: str | None) -> list[tuple[str, Any]]:
     return [(key, value), (f"{key}Label", label)] if value else []
 
 
+# Characters a receiver or the terminal of whoever reads the line may act on: the C0 controls but
+# the line breaks (escaped as CEF's \n and \r), DEL, the C1 controls, the Unicode line and paragraph
+# separators — so ESC and every ANSI sequence, NUL, and the NEL that some parsers split lines on.
+# CEF defines no escape for them: they are written \xNN / \uNNNN, which no other escape of ours
+# produces (a backslash itself is doubled), and parse_cef reads them back.
+_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
 def _header(value: str) -> str:
     value = valid_unicode(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return value.replace("\\", "\\\\").replace("|", "\\|")
+    value = value.replace("\\", "\\\\").replace("|", "\\|")
+    return _CONTROL.sub(_visible, value)
 
 
 def _value(key: str, value: str) -> str:
@@ -124,7 +140,8 @@ def _value(key: str, value: str) -> str:
     if limit is not None:
         value = truncate(value, limit)
     value = valid_unicode(value).replace("\\", "\\\\").replace("=", "\\=")
-    return value.replace("\r", "\\r").replace("\n", "\\n")
+    value = value.replace("\r", "\\r").replace("\n", "\\n")
+    return _CONTROL.sub(_visible, value)
 
 
 def parse_cef(line: str | bytes) -> tuple[list[str], dict[str, str]]:
@@ -187,6 +204,12 @@ def _unescape(value: str) -> str:
         char = value[index]
         if char == "\\" and index + 1 < len(value):
             following = value[index + 1]
+            digits = {"x": 2, "u": 4}.get(following, 0)
+            code = value[index + 2 : index + 2 + digits]
+            if digits and len(code) == digits and all(c in "0123456789abcdefABCDEF" for c in code):
+                out.append(chr(int(code, 16)))  # a control character written visibly
+                index += 2 + digits
+                continue
             out.append({"n": "\n", "r": "\r", "\\": "\\", "=": "="}.get(following, char + following))
             index += 2
             continue

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from engine.errors import UsageError
 from engine.sinks.base import Delivery, Finding, Sink, SinkOptions, register_sink
 from engine.sinks.url import SinkURL
+from engine.text import printable
 
 FACILITIES = {
     "kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5, "lpr": 6, "news": 7,
@@ -71,7 +72,10 @@ class _SyslogSink(Sink):
         severity = SEVERITY_CODES.get(str(finding.get("severity")), 5)
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         head = f"<{self.facility * 8 + severity}>1 {stamp} {self.hostname} {APP_NAME} {self.procid} {MSGID} -"
-        return f"{head} {text.rstrip()}".encode()
+        # CEF already writes every control character visibly; this keeps it so whatever the body
+        # (a line break would split the message in a receiver that frames by newline, ESC would
+        # reach the terminal of whoever tails the log)
+        return f"{head} {printable(text.rstrip())}".encode()
 
 
 @register_sink("syslog+tcp")

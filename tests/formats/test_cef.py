@@ -23,6 +23,20 @@ def _parse(finding: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     return parse_cef(CEF.to_line(finding))
 
 
+# Every character a terminal or a line-splitting receiver may act on, but the line breaks
+# (C0, DEL, C1, the Unicode line and paragraph separators).
+CONTROLS = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029] if chr(c) not in "\r\n"]
+
+
+def _header_text(title: str) -> str:
+    """What the header's name field reads as: line breaks as spaces, controls written visibly."""
+    flat = title.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return "".join(
+        f"\\x{ord(c):02x}" if c in CONTROLS and ord(c) <= 0xFF else f"\\u{ord(c):04x}" if c in CONTROLS else c
+        for c in flat
+    )
+
+
 def test_header_fields() -> None:
     """Vendor, product, version, rule id as signature, title as name, severity on 0-10."""
     finding = CORPUS["eks-root-create-cluster"]
@@ -75,7 +89,7 @@ def test_nasty_characters_round_trip() -> None:
     assert b"\n" not in line and b"\r" not in line
     header, ext = parse_cef(line)
     assert header[4] == finding["rule_id"]
-    assert header[5] == NASTY.replace("\n", " ").replace("\r", " ")
+    assert header[5] == _header_text(NASTY)
     assert ext["msg"] == NASTY
     assert ext["requestClientApplication"] == NASTY
     assert ext["cs5"].endswith(NASTY)
@@ -128,4 +142,17 @@ def test_any_text_round_trips(title: str, agent: str, context: str) -> None:
     assert ext["msg"] == title
     assert ext["requestClientApplication"] == agent
     assert ext["cs6"] == orjson.dumps({"k": context}).decode()
-    assert header[5] == title.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    assert header[5] == _header_text(title)
+
+
+def test_control_characters_never_reach_the_line() -> None:
+    """NUL, ESC (and so every ANSI sequence), DEL, C1 (NEL among them), U+2028/2029 in any field an
+    attacker shapes are written as visible escapes — in the header and the extensions — and
+    parse_cef reads the extensions back exactly."""
+    hostile = "x" + "".join(CONTROLS) + "\x1b[2J\x1b]0;owned\x07y"
+    finding = make_finding(cloudtrail_event(userAgent=hostile), title=hostile, context={"k": hostile})
+    line = CEF.to_line(finding).decode("utf-8")
+    assert not any(c in line for c in CONTROLS) and "\n" not in line and "\r" not in line
+    header, ext = parse_cef(line)
+    assert ext["msg"] == hostile and ext["requestClientApplication"] == hostile
+    assert header[5] == _header_text(hostile) and "\\x1b[2J" in header[5]

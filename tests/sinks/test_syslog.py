@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import UsageError
+from engine.formats.cef import parse_cef
 from engine.sinks import open_sink
 from tests.sinks.conftest import findings
 from tests.sinks.servers import TcpListener, UdpListener, parse_rfc5424
@@ -79,3 +80,29 @@ def test_udp_rejects_a_message_over_max_size_instead_of_truncating_it() -> None:
 def test_an_unknown_facility_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="facility"):
         open_sink("syslog+udp://127.0.0.1:514?facility=kitchen")
+
+
+def test_control_characters_in_a_finding_never_reach_the_receiver_raw() -> None:
+    """NUL, ESC sequences, DEL, C1 and U+2028/2029 in fields an attacker shapes (user agent,
+    title, context) arrive as visible escapes in one message per finding, over UDP and TCP, and
+    the CEF body still reads back exactly."""
+    controls = "".join(chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029])
+    hostile = "ua" + controls + "\x1b[2J\x1b]0;owned\x07"
+    batch = findings(2)
+    for finding in batch:
+        finding["user_agent"] = finding["title"] = hostile
+        finding["context"] = {"k": hostile}
+    for listener, scheme in ((UdpListener(), "syslog+udp"), (TcpListener(), "syslog+tcp")):
+        try:
+            sink = open_sink(f"{scheme}://127.0.0.1:{listener.port}")
+            assert len(sink.send(batch).delivered) == 2
+            sink.close()
+            raw = listener.wait_for(2)
+        finally:
+            listener.stop()
+        assert len(raw) == 2
+        for data in raw:
+            text = data.decode("utf-8")
+            assert not any(c in text for c in controls), scheme
+            _, ext = parse_cef(parse_rfc5424(data)["msg"])
+            assert ext["requestClientApplication"] == hostile and ext["msg"] == hostile
