@@ -235,6 +235,24 @@ def arn_part(arn: str, index: int) -> str | None:
     return parts[index]
 
 
+# --- Sigma argument checks (the Sigma block below) ------------------------------------------------
+
+
+def _sigma_type(function: str, value: Any, kind: type, name: str) -> Any:
+    if not isinstance(value, kind):
+        raise exceptions.JMESPathTypeError(function, value, type(value).__name__, [name])
+    return value
+
+
+def _sigma_patterns(function: str, value: Any) -> str | list[str]:
+    """A pattern argument: a string, or a list of strings (a bound list's values)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise exceptions.JMESPathTypeError(function, value, type(value).__name__, ["string", "array-string"])
+
+
 # --- the function table ----------------------------------------------------------------------------
 
 
@@ -305,39 +323,49 @@ class TrailwardenFunctions(Functions):
         return policies.policy_principals(doc)
 
     # --- Sigma: the comparisons Sigma rules compile to (engine/sigma/; issue 14) ------------------
-    # One block, each a shell over engine.conditions.sigma_patterns, so it moves to a registry in one piece.
+    # One block, each a shell over engine.conditions.sigma_patterns, so it moves to a registry in
+    # one piece. The signatures accept any type and each function checks its own pattern argument
+    # (a `_sigma_type` error is the library's JMESPathTypeError): a Sigma rule makes several of these
+    # calls per event, and the library's per-call type walk cost more than the comparison.
 
-    @signature({"types": []}, {"types": ["string", "array"]})
-    def _func_sigma_like(self, value: Any, patterns: str | list[Any]) -> bool:
-        return sigma_patterns.pattern_matches(value, patterns)
+    @signature({"types": []}, {"types": []})
+    def _func_sigma_like(self, value: Any, patterns: Any) -> bool:
+        return sigma_patterns.pattern_matches(value, _sigma_patterns("sigma_like", patterns))
 
-    @signature({"types": []}, {"types": ["string", "array"]})
-    def _func_sigma_like_cased(self, value: Any, patterns: str | list[Any]) -> bool:
-        return sigma_patterns.pattern_matches(value, patterns, cased=True)
+    @signature({"types": []}, {"types": []})
+    def _func_sigma_like_cased(self, value: Any, patterns: Any) -> bool:
+        return sigma_patterns.pattern_matches(
+            value, _sigma_patterns("sigma_like_cased", patterns), cased=True
+        )
 
-    @signature({"types": []}, {"types": ["string"]})
-    def _func_sigma_re(self, value: Any, pattern: str) -> bool:
-        return sigma_patterns.regex_matches(value, pattern)
+    @signature({"types": []}, {"types": []})
+    def _func_sigma_re(self, value: Any, pattern: Any) -> bool:
+        return sigma_patterns.regex_matches(value, _sigma_type("sigma_re", pattern, str, "string"))
 
-    @signature({"types": []}, {"types": ["string", "array"]})
-    def _func_sigma_cidr(self, value: Any, cidrs: str | list[Any]) -> bool:
-        return sigma_patterns.cidr_matches(value, cidrs)
+    @signature({"types": []}, {"types": []})
+    def _func_sigma_cidr(self, value: Any, cidrs: Any) -> bool:
+        return sigma_patterns.cidr_matches(value, _sigma_patterns("sigma_cidr", cidrs))
 
-    @signature({"types": []}, {"types": ["string"]}, {"types": ["number"]})
-    def _func_sigma_cmp(self, value: Any, op: str, bound: float) -> bool:
+    @signature({"types": []}, {"types": []}, {"types": []})
+    def _func_sigma_cmp(self, value: Any, op: Any, bound: Any) -> bool:
+        _sigma_type("sigma_cmp", op, str, "string")
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            raise exceptions.JMESPathTypeError("sigma_cmp", bound, type(bound).__name__, ["number"])
         return sigma_patterns.compare_number(value, op, bound)
 
-    @signature({"types": []}, {"types": []}, {"types": ["string"]})
-    def _func_sigma_fieldref(self, value: Any, other: Any, how: str) -> bool:
-        return sigma_patterns.fieldref_matches(value, other, how)
+    @signature({"types": []}, {"types": []}, {"types": []})
+    def _func_sigma_fieldref(self, value: Any, other: Any, how: Any) -> bool:
+        return sigma_patterns.fieldref_matches(
+            value, other, _sigma_type("sigma_fieldref", how, str, "string")
+        )
 
-    @signature({"types": []}, {"types": ["string", "array"]})
-    def _func_sigma_keyword(self, event: Any, patterns: str | list[Any]) -> bool:
-        return sigma_patterns.keyword_matches(event, patterns)
+    @signature({"types": []}, {"types": []})
+    def _func_sigma_keyword(self, event: Any, patterns: Any) -> bool:
+        return sigma_patterns.keyword_matches(event, _sigma_patterns("sigma_keyword", patterns))
 
-    @signature({"types": []}, {"types": ["string"]})
-    def _func_sigma_path(self, event: Any, path: str) -> Any:
-        return sigma_patterns.field_values(event, path)
+    @signature({"types": []}, {"types": []})
+    def _func_sigma_path(self, event: Any, path: Any) -> Any:
+        return sigma_patterns.field_values(event, _sigma_type("sigma_path", path, str, "string"))
 
     # --- end of the Sigma block ------------------------------------------------------------------
 

@@ -142,14 +142,46 @@ def _text_or_json(value: Any) -> Iterator[str]:
             yield str(value)
 
 
-def pattern_matches(value: Any, patterns: str | list[Any], cased: bool = False) -> bool:
-    """Sigma equality with wildcards: does any text of ``value`` match any of ``patterns``?"""
-    matchers = [compile_pattern(p, cased) for p in ([patterns] if isinstance(patterns, str) else patterns)]
-    for text in texts_of(value):
-        for matcher in matchers:
+@functools.lru_cache(maxsize=_CACHE)
+def compile_patterns(patterns: tuple[str, ...], cased: bool = False) -> Matcher:
+    """One test for a list of alternatives: the plain ones become one set look-up."""
+    plain = [split_pattern(p) for p in patterns]
+    exact = frozenset(
+        "".join(p for p in parts if p) if cased else "".join(p for p in parts if p).lower()
+        for parts in plain
+        if all(parts) or parts == []
+    )
+    others = tuple(
+        compile_pattern(p, cased)
+        for p, parts in zip(patterns, plain, strict=True)
+        if not (all(parts) or parts == [])
+    )
+    if not others:
+        if cased:
+            return exact.__contains__
+        return lambda text: text.lower() in exact
+
+    def matches(text: str) -> bool:
+        if (text if cased else text.lower()) in exact:
+            return True
+        for matcher in others:  # noqa: SIM110  # a loop: any() over a generator costs more per event
             if matcher(text):
                 return True
-    return False
+        return False
+
+    return matches
+
+
+def pattern_matches(value: Any, patterns: str | list[Any], cased: bool = False) -> bool:
+    """Sigma equality with wildcards: does any text of ``value`` match any of ``patterns``?"""
+    matcher = (
+        compile_pattern(patterns, cased)
+        if isinstance(patterns, str)
+        else compile_patterns(tuple(patterns), cased)
+    )
+    if isinstance(value, str):
+        return matcher(value)
+    return any(matcher(text) for text in texts_of(value))
 
 
 @functools.lru_cache(maxsize=_CACHE)
@@ -161,6 +193,8 @@ def compile_sigma_regex(pattern: str) -> Matcher:
 
 def regex_matches(value: Any, pattern: str) -> bool:
     matcher = compile_sigma_regex(pattern)
+    if isinstance(value, str):
+        return matcher(value)
     return any(matcher(text) for text in texts_of(value))
 
 
@@ -252,12 +286,8 @@ def _leaf_texts(value: Any, depth: int = 0) -> Iterator[str]:
 
 def keyword_matches(event: Any, patterns: str | list[Any]) -> bool:
     """A keyword (field-less) search: does any value anywhere in the event match a pattern?"""
-    matchers = [compile_pattern(p) for p in ([patterns] if isinstance(patterns, str) else patterns)]
-    for text in _leaf_texts(event):
-        for matcher in matchers:
-            if matcher(text):
-                return True
-    return False
+    matcher = compile_pattern(patterns) if isinstance(patterns, str) else compile_patterns(tuple(patterns))
+    return any(matcher(text) for text in _leaf_texts(event))
 
 
 def field_values(event: Any, path: str) -> Any:
