@@ -16,6 +16,7 @@ from engine.decoding import decode_bytes
 from engine.detection.build import load_ruleset
 from engine.detection.explain import explain as explain_rule
 from engine.rule_tests import run_rule_tests
+from engine.text import printable
 from engine.types import Skip
 
 
@@ -109,7 +110,8 @@ def rules_list(rule_paths: tuple[str, ...], no_bundled: bool, fmt: str) -> None:
         return
     for rule in rules:
         state = "" if rule.enabled else " (disabled)"
-        click.echo(f"{rule.id:<48} {rule.severity:<9} {pack_of(rule):<12} {rule.rule.location}{state}")
+        line = f"{rule.id:<48} {rule.severity:<9} {pack_of(rule):<12} {rule.rule.location}{state}"
+        click.echo(printable(line))  # a file name may hold anything, ANSI escapes included
     click.echo(f"{len(rules)} rule(s)")
 
 
@@ -171,10 +173,11 @@ def explain(rule_id: str, event_file: str, rule_paths: tuple[str, ...], no_bundl
     count = 0
     for item in decode_bytes(data, event_file):
         if isinstance(item, Skip):
-            click.echo(f"skipped {item.where}: {item.reason}", err=True)
+            click.echo(printable(f"skipped {item.where}: {item.reason}"), err=True)
             continue
         count += 1
-        click.echo(f"event {item.origin} ({item.event.get('eventName')}, {item.event.get('eventID')}):")
+        event = item.event
+        click.echo(printable(f"event {item.origin} ({event.get('eventName')}, {event.get('eventID')}):"))
         result = explain_rule(ruleset, rule, item.event)
         any_match = any_match or result.matched
         for line in result.lines:

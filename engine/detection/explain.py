@@ -11,9 +11,10 @@ from typing import Any
 from engine.conditions.compiler import is_truthy
 from engine.detection.compiled_rule import INSIGHT, CompiledRule, lookup
 from engine.detection.conditions import ConditionCompiler
+from engine.detection.ruleset import RuleSet
 from engine.detection.template import render_value
-from engine.rules.ruleset import RuleSet
 from engine.rules.yaml_source import Document, PathKey
+from engine.text import printable
 
 
 @dataclass(slots=True)
@@ -39,7 +40,7 @@ def explain(ruleset: RuleSet, rule: CompiledRule, event: dict[str, Any]) -> Expl
         ("eventName", rule.names, event.get("eventName")),
     ):
         if pinned is not None:
-            ok = value in pinned
+            ok = isinstance(value, str) and value in pinned  # a list or an object equals no value
             index_ok = index_ok and ok
             add(_mark(ok) + f" match {label}: {value!r} in {sorted(pinned)}")
     for path, allowed in rule.checks:
@@ -72,6 +73,8 @@ def explain(ruleset: RuleSet, rule: CompiledRule, event: dict[str, Any]) -> Expl
     else:
         verdict = "NO MATCH"
     add(verdict)
+    # event values and rule text reach a terminal: shown, never obeyed (ANSI escapes, line breaks)
+    out.lines = [printable(line) for line in out.lines]
     return out
 
 
