@@ -86,10 +86,11 @@ def for_cloudtrail(data: Mapping[str, Any]) -> bool:
     return product == "aws" and (None if service is None else str(service).lower()) in _CLOUDTRAIL_SERVICES
 
 
-def parse(doc: Document) -> SigmaDocument:
-    """The pySigma object for one Sigma document, or a located RuleError."""
-    data: dict[str, Any] = doc.data
+def parse(doc: Document, data: dict[str, Any] | None = None) -> SigmaDocument:
+    """The pySigma object for one Sigma document (or for `data`, the document prepared for
+    pySigma), or a located RuleError."""
     _refuse_hostile(doc)
+    data = doc.data if data is None else data
     kind = sigma_kind(data)
     try:
         parsed: SigmaDocument

@@ -13,6 +13,7 @@ from engine.errors import Location, RuleError
 from engine.rules.loader import ParsedRules, rule_from
 from engine.rules.model import Filter
 from engine.rules.yaml_source import Document
+from engine.sigma.aggregation import split_aggregation
 from engine.sigma.document import for_cloudtrail, is_sigma, parse, sigma_kind
 from engine.sigma.rule import Native, native_correlation, native_filter, native_rule
 
@@ -41,7 +42,8 @@ class SigmaLoader:
             self.not_cloudtrail.append(str(doc.locate()))
             return
         try:
-            parsed = parse(doc)
+            prepared, threshold = split_aggregation(doc)
+            parsed = parse(doc, prepared)
             kind = sigma_kind(doc.data)
             if kind == "correlation":
                 native = native_correlation(parsed, doc)  # type: ignore[arg-type]
@@ -49,6 +51,20 @@ class SigmaLoader:
                 native = native_filter(parsed, doc)  # type: ignore[arg-type]
             else:
                 native = native_rule(parsed, doc)  # type: ignore[arg-type]
+                if threshold is not None:
+                    native.data["threshold"] = threshold
+                    native.doc.positions.setdefault(
+                        ("threshold",), native.doc.positions.get(("detection", "condition"), (1, 1))
+                    )
+                    native.warnings.append(
+                        RuleError(
+                            f"note: the deprecated aggregation runs as a threshold: {threshold['count']} matching "
+                            f"event(s) within {threshold['window']}"
+                            + (f" per {', '.join(threshold['group_by'])}" if "group_by" in threshold else ""),
+                            doc.locate(("detection", "condition")),
+                            "write it as a Sigma correlation, the current form",
+                        )
+                    )
         except RuleError as exc:
             self.errors.append(exc)
             return

@@ -183,3 +183,43 @@ def test_native_tuning_names_sigma_rules_by_id(tmp_path: Path) -> None:
     findings, _ = run(runnable(ruleset), [entry(0), entry(10, cluster="dev")])
     (finding,) = by_rule(findings, ENTRY)
     assert finding["severity"] == "critical"
+
+
+AGGREGATION = """
+title: Many denied EKS calls
+id: 5e5e5e5e-0000-4000-8000-000000000001
+status: unsupported
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    eventSource: eks.amazonaws.com
+    errorCode: AccessDenied
+  timeframe: 5m
+  condition: selection | count() by userIdentity.arn > 2
+level: low
+"""
+
+
+def test_a_deprecated_count_aggregation_runs_as_a_threshold(tmp_path: Path) -> None:
+    """`selection | count() by userIdentity.arn > 2` in 5m: the third denied call of one actor
+    within five minutes makes one finding; another actor's calls do not add up with it."""
+    ruleset = _rules(tmp_path, AGGREGATION)
+    (note,) = ruleset.warnings
+    assert "runs as a threshold: 3 matching event(s) within 5m per userIdentity.arn" in note.message
+    rules = runnable(ruleset)
+
+    def denied(seconds: float, arn: str = ALICE) -> dict[str, object]:
+        return call("ListClusters", seconds, arn, errorCode="AccessDenied")
+
+    findings, _ = run(rules, [denied(0), denied(10, BOB), denied(20), denied(30, BOB), denied(40)])
+    (finding,) = by_rule(findings, "5e5e5e5e-0000-4000-8000-000000000001")
+    assert finding["count"] == 3
+    findings, _ = run(rules, [denied(0), denied(400), denied(800)])  # never three within 5m
+    assert by_rule(findings, "5e5e5e5e-0000-4000-8000-000000000001") == []
+
+
+def test_other_deprecated_aggregations_are_refused_at_their_line(tmp_path: Path) -> None:
+    write_rules(tmp_path, "sigma/0.yml", AGGREGATION.replace("count() by userIdentity.arn > 2", "near other"))
+    ruleset = load_ruleset([tmp_path / "sigma"], bundled=False)
+    (error,) = ruleset.errors
+    assert "near other" in error.message and error.location is not None and error.location.line == 10
