@@ -127,3 +127,19 @@ def test_scan_refuses_an_invalid_sigma_rule_unless_told_to_skip_it(tmp_path: Pat
     code, out, _ = _run("scan", "--no-bundled", "--skip-invalid-rules", "--rules", str(SIGMA_RULES), sample)
     assert code == 3
     assert BACKDOOR_KEYS in {json.loads(line)["rule_id"] for line in out.splitlines()}
+
+
+@pytest.mark.parametrize("fmt", ["native", "ocsf", "ecs", "asff", "cef", "hec"])
+def test_every_format_carries_a_sigma_finding(fmt: str) -> None:
+    sample = str(STRATUS / "aws.persistence.iam-backdoor-user.json")
+    code, out, err = _run(
+        "scan", "--no-bundled", "--rules", str(SIGMA_RULES / "rules"), "--format", fmt, sample
+    )
+    assert code == 0, err
+    assert BACKDOOR_KEYS in out
+    if fmt == "ocsf":
+        findings = [json.loads(line) for line in out.splitlines()]
+        analytics = {
+            f["finding_info"]["analytic"]["uid"]: f["finding_info"]["analytic"]["name"] for f in findings
+        }
+        assert analytics[BACKDOOR_KEYS] == "AWS IAM Backdoor Users Keys"
