@@ -2,7 +2,7 @@
 trail of the same events, and the peak memory of each scan.
 
 Run:  .venv/bin/python bench/bench_securitylake.py [--events 200000] [--seed 7] [--repeat 3]
-      [--rows-per-object 100000] [--row-group-rows 20000] [--keep DIR]
+      [--rows-per-object 5000] [--row-group-rows 5000] [--keep DIR]
 
 The trail is bench/corpus.py's generated corpus (a seeded mix of services and identities, ~1.5 KB
 per event, 0.1 % risky events). The lake is that trail written as OCSF 1.1 API Activity Parquet
@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--rows-per-object", type=int, default=100_000)
-    parser.add_argument("--row-group-rows", type=int, default=20_000)
+    parser.add_argument("--rows-per-object", type=int, default=5_000)
+    parser.add_argument("--row-group-rows", type=int, default=5_000)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the trail and the lake here")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
 from engine.decoding import ocsf
@@ -62,6 +63,32 @@ def sniff(raw: BinaryIO) -> bool:
     except (OSError, ValueError):
         return False
     return head == MAGIC
+
+
+def first_time(raw: BinaryIO) -> int | None:
+    """The earliest `time` (epoch milliseconds) of an OCSF Parquet object, from its footer's
+    row-group statistics alone; None when it is not Parquet or keeps no statistics."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.ParquetFile(raw).metadata
+    except (pa.ArrowException, OSError):
+        return None
+    lows: list[int] = []
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for column in range(row_group.num_columns):
+            chunk = row_group.column(column)
+            stats = chunk.statistics
+            if chunk.path_in_schema not in ("time", "time_dt") or stats is None or not stats.has_min_max:
+                continue
+            low = stats.min
+            if isinstance(low, datetime):
+                low = int(low.timestamp() * 1000)
+            if isinstance(low, int):
+                lows.append(low)
+    return min(lows) if lows else None
 
 
 def decode_parquet(raw: BinaryIO, ctx: DecodeContext) -> Items:

@@ -9,9 +9,10 @@ week of one account lists and reads that week. Of the lake's sources only the Cl
 read (CLOUD_TRAIL_MGMT, LAMBDA_EXECUTION, S3_DATA); the others (VPC_FLOW, ROUTE53, SH_FINDINGS…)
 and the table metadata folders are passed over with a note.
 
-Partitions are read day by day across regions and accounts (within a day by source, region,
-account and name), so windows on event time meet a lake's events in nearly the order they
-happened. Objects go to decoding, which knows Parquet by its magic bytes (engine.decoding.parquet);
+Partitions are read day by day; within a day, the objects of every region and account are read in
+the order of the earliest event each holds (from the Parquet footer's statistics, one small read
+per object), as a trail's files are merged by delivery time, so windows on event time meet a
+lake's events in nearly the order they happened. Objects go to decoding, which knows Parquet by its magic bytes (engine.decoding.parquet);
 in S3 an object is read by ranged GETs, so only the footer and the columns decoding asks for are
 fetched, never the whole object.
 
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from itertools import groupby
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -131,25 +133,44 @@ def _walk(lake: _Lake, root: str, prune: Prune) -> Iterator[Blob | Skip]:
     partitions: list[_Partition] = []
     yield from _find_partitions(lake, root, prune, partitions)
     partitions.sort(key=lambda p: (p.day, p.source, p.region, p.account, p.path))
-    for partition in partitions:
-        listing = lake.folders_and_files(partition.path)
-        if isinstance(listing, Skip):
-            yield listing
-            continue
-        folders, files = listing
-        for name, size in sorted(files):
-            if name.startswith((".", "_")):  # `_SUCCESS` markers, hidden files
-                yield Skip(
-                    lake.join(partition.path, name), "not lake data (a marker or hidden file)", error=False
-                )
-            else:
-                yield lake.blob(lake.join(partition.path, name), size)
-        for name in folders:
+    for _, same_day in groupby(partitions, key=lambda p: p.day):
+        blobs: list[Blob] = []
+        for partition in same_day:
+            yield from _list_partition(lake, partition, blobs)
+        yield from sorted(blobs, key=lambda blob: (_first_time(blob), blob.name))
+
+
+def _list_partition(lake: _Lake, partition: _Partition, blobs: list[Blob]) -> Iterator[Skip]:
+    listing = lake.folders_and_files(partition.path)
+    if isinstance(listing, Skip):
+        yield listing
+        return
+    folders, files = listing
+    for name, size in sorted(files):
+        if name.startswith((".", "_")):  # `_SUCCESS` markers, hidden files
             yield Skip(
-                lake.join(partition.path, name),
-                "a folder inside an eventDay partition, not read",
-                error=False,
+                lake.join(partition.path, name), "not lake data (a marker or hidden file)", error=False
             )
+        else:
+            blobs.append(lake.blob(lake.join(partition.path, name), size))
+    for name in folders:
+        yield Skip(
+            lake.join(partition.path, name), "a folder inside an eventDay partition, not read", error=False
+        )
+
+
+def _first_time(blob: Blob) -> int:
+    """The earliest event time an object holds (its footer's statistics; 0 when it has none):
+    a day's objects are read in that order across regions and accounts, as a trail's files are
+    merged by delivery time, so windows on event time see the day in nearly the order it ran."""
+    from engine.decoding.parquet import first_time
+
+    try:
+        with blob.open() as stream:
+            found = first_time(stream)
+    except Exception:  # unreadable here is unreadable in decoding too, which names it properly
+        return 0
+    return 0 if found is None else found
 
 
 def _find_partitions(lake: _Lake, root: str, prune: Prune, out: list[_Partition]) -> Iterator[Skip]:

@@ -90,6 +90,19 @@ def test_a_whole_lake_is_read_day_by_day_across_accounts_and_regions(grid: Path)
     assert not [item for item in items if isinstance(item, Skip)]
 
 
+def test_a_days_objects_are_read_by_their_first_event_time_across_regions(tmp_path: Path) -> None:
+    """As a trail's files are merged by delivery time: windows on event time see the day in order."""
+    hours = {"us-east-1": (10, 12), "eu-west-1": (11, 13)}
+    events = [
+        event(eventID=f"{region}-{hour}", eventTime=f"2026-11-20T{hour}:00:00Z", awsRegion=region)
+        for region, times in hours.items()
+        for hour in times
+    ]
+    write_lake(events, tmp_path / "lake", rows_per_object=1)
+    items = list(lake.open_lake(str(tmp_path / "lake"), SourceOptions()))
+    assert event_ids(items) == ["us-east-1-10", "eu-west-1-11", "us-east-1-12", "eu-west-1-13"]
+
+
 def test_accounts_regions_and_days_prune_the_folders_before_any_object_is_read(grid: Path) -> None:
     """One account, one region, one day of a 2x2x3 grid: 2 of the 24 objects, and notes for the
     folders passed over."""
