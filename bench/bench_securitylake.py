@@ -38,8 +38,8 @@ from engine.decoding import Record, decode_blob  # noqa: E402
 from engine.decoding.ocsf_forward import arrow_schema, to_ocsf  # noqa: E402
 from engine.detection.build import load_ruleset  # noqa: E402
 from engine.sources import SourceOptions  # noqa: E402
-from engine.sources.blob import Blob  # noqa: E402
 from engine.sources.local import open_local  # noqa: E402
+from engine.types import Blob  # noqa: E402
 
 
 class _LakeWriter:

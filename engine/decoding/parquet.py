@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from engine.decoding import ocsf
 from engine.decoding.context import DecodeContext, Items
-from engine.decoding.records import Origin, Record
+from engine.types import Origin, Record
 
 MAGIC = b"PAR1"
 BATCH_ROWS = 1024  # rows turned into Python objects at once: a few MB, whatever the row group size

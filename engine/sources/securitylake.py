@@ -34,10 +34,9 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from engine.decoding.records import Skip
 from engine.errors import UsageError
 from engine.sources import SourceOptions
-from engine.sources.blob import Blob
+from engine.types import Blob, Skip
 
 BUCKET_PREFIX = "aws-security-data-lake-"
 CLOUDTRAIL_SOURCES = frozenset({"CLOUD_TRAIL_MGMT", "LAMBDA_EXECUTION", "S3_DATA"})

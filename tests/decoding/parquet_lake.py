@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 from engine.decoding import Record, decode_blob
 from engine.decoding.ocsf_forward import arrow_schema, to_ocsf
 from engine.sources import SourceOptions
-from engine.sources.blob import Blob
 from engine.sources.local import open_local
+from engine.types import Blob
 
 Event = dict[str, Any]
 SOURCE = "CLOUD_TRAIL_MGMT"

@@ -18,8 +18,7 @@ import pytest
 from engine.decoding import LeanPlan, Record, Skip, decode_blob
 from engine.decoding.ocsf import to_cloudtrail
 from engine.decoding.ocsf_forward import arrow_schema, to_ocsf
-from engine.sources.blob import Blob
-from engine.sources.payload import payload_blob
+from engine.types import Blob
 from tests.decoding.parquet_lake import trail_events, write_table
 from tests.helpers import REPO, SHARED, event
 
@@ -88,7 +87,7 @@ def test_parquet_on_a_stream_that_cannot_seek_is_read_whole() -> None:
     """Standard input: the footer is at the end, so the stream is held (within the document limit)."""
     buffer = io.BytesIO()
     pq.write_table(pa.Table.from_pylist([to_ocsf(event())], schema=arrow_schema()), buffer)
-    blob = payload_blob("-", buffer.getvalue())
+    blob = Blob.of_bytes("-", buffer.getvalue())
     records = [item for item in decode_blob(blob) if isinstance(item, Record)]
     assert records[0].event["eventName"] == "CreateCluster"
 

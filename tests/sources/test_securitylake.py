@@ -15,7 +15,7 @@ from engine.decoding import Record, Skip, decode_blob
 from engine.errors import UsageError
 from engine.sources import SourceOptions, open_sources
 from engine.sources import securitylake as lake
-from engine.sources.blob import Blob
+from engine.types import Blob
 from tests.decoding.parquet_lake import trail_events, write_lake
 from tests.helpers import REPO, SHARED, event
 from tests.rules_packs.scanning import scan
