@@ -102,7 +102,7 @@ class ScanConfig:
     workers: int = 1
     state_path: str | None = None
     evidence: bool = True
-    lateness: float | None = None  # seconds; None: 15 min with --follow/--state, else the end of input
+    lateness: float | None = None  # seconds; None: 15 min with --follow, else the end of input
     max_groups: int = DEFAULT_MAX_GROUPS
     max_waiting: int = DEFAULT_MAX_WAITING
     # findings: how they are written, where they go, what fails the run
@@ -165,11 +165,12 @@ class ScanConfig:
 
     def window_settings(self) -> WindowSettings:
         """A one-off scan knows where its input ends, so by default it waits for that end (an
-        export read folder by folder is region after region, hours apart); a stream, or a scan
-        whose windows outlive it, needs a bound on how long to wait."""
+        export read folder by folder is region after region, hours apart) — with --state too, so
+        a state file never changes what a replay finds (its windows are saved at the end, see
+        StatefulStage.finish). A stream (--follow) never ends: it needs a bound on how long to wait."""
         lateness = self.lateness
         if lateness is None:
-            lateness = DEFAULT_LATENESS if self.follow or self.state_path else math.inf
+            lateness = DEFAULT_LATENESS if self.follow else math.inf
         return WindowSettings(
             lateness=lateness,
             max_groups=self.max_groups,

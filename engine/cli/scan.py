@@ -88,7 +88,7 @@ from engine.types import Blob
     "--lateness",
     help="Stateful rules: how far behind the newest event (in event time) an event may arrive and still "
     "count (30s, 15m, 1h, 2d); later ones are dropped and counted in the summary. Default: 15m with "
-    "--follow or --state; otherwise the scan waits for the end of its input, so file order never matters.",
+    "--follow; otherwise the scan waits for the end of its input (with --state too), so file order never matters.",
 )
 @click.option(
     "--max-groups",

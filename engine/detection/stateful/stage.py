@@ -31,7 +31,7 @@ from engine.detection.stateful.dedup import DedupOperator
 from engine.detection.stateful.findings import window_finding
 from engine.detection.stateful.operator import Operator
 from engine.detection.stateful.ordered import OrderedOperator
-from engine.detection.stateful.settings import WindowSettings
+from engine.detection.stateful.settings import DEFAULT_LATENESS, WindowSettings
 from engine.detection.stateful.spec import StatefulSpec, canonical
 from engine.detection.stateful.temporal import TemporalOperator
 from engine.detection.stateful.window import EventData, Hit, Window, event_id_of
@@ -91,6 +91,7 @@ class StatefulStage:
         self.tracks_time = math.isfinite(settings.lateness)
         self.max_time = -math.inf
         self.watermark = -math.inf
+        self.newest_hit = -math.inf  # the newest event time any stateful rule matched
         self._max_raw = ""
         self._parsed: tuple[Any, float | None] = (None, None)
         self._provisional = False
@@ -199,6 +200,8 @@ class StatefulStage:
                 )
             self.untimed[rule_id] += 1
             return
+        if time > self.newest_hit:
+            self.newest_hit = time
         if time < self.watermark:
             if not self.late[rule_id]:
                 log.warning(
@@ -318,7 +321,14 @@ class StatefulStage:
                 operator.buffer.push(Hit.load(hit), int(rank))
 
     def finish(self) -> list[str]:
-        """End of input: save (with --state), close or report what is open, and say what happened."""
+        """End of input: save (with --state), close or report what is open, and say what happened.
+
+        A scan that waited for the end of its input (no lateness bound) and keeps its windows in a
+        state file closes for good, first, every window that ended more than DEFAULT_LATENESS
+        before the newest match: CloudTrail delivers within that, so the next run cannot add to
+        them, and the file keeps only windows still open — bounded, whatever the history replayed."""
+        if self.store is not None and not self.tracks_time and math.isfinite(self.newest_hit):
+            self._advance(self.newest_hit - DEFAULT_LATENESS)
         self._kept = sum(op.groups() + len(op.buffer) for op in self.operators)
         if self.store is not None:
             self.save()
