@@ -23,7 +23,8 @@ What the OCSF form cannot carry comes back rebuilt or not at all (README, "Amazo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -269,3 +270,27 @@ def _get(row: Row, *path: str) -> Any:
             return None
         node = node.get(key)
     return node
+
+
+# CloudTrail fields a lake does not give back as a trail has them (README, "Amazon Security Lake").
+LAKE_GAPS = {
+    "insightDetails": "CloudTrail Insights events are not in Security Lake",
+    "identityProvider": "userIdentity.identityProvider shares actor.idp.name with the web-identity provider",
+}
+_INSIGHTS = "the rule asks for CloudTrail Insights events, which Security Lake does not carry"
+
+
+def lake_gaps(texts: Iterable[str], *, insight: bool = False) -> list[str]:
+    """Why a rule may not fire on a lake as on a trail, from the text of what it reads (its match
+    keys, conditions, exceptions, output and context) and whether it asks for Insights events:
+    what `trailwarden validate --source-format ocsf` warns about, per rule. Empty: no gap."""
+    found = [_INSIGHTS] if insight else []
+    joined = "\n".join(texts)
+    for field, why in LAKE_GAPS.items():
+        if (
+            re.search(rf"\b{field}\b", joined)
+            and why not in found
+            and not (insight and field == "insightDetails")
+        ):
+            found.append(why)
+    return found

@@ -216,3 +216,17 @@ def test_heads_built_column_by_column_equal_the_full_mapping_cut_to_the_plan(tmp
     for batch in parquet.iter_batches(batch_size=300, columns=columns):
         expected = [_head_of(row, paths, "999988887777") for row in batch.to_pylist()]
         assert heads(batch, paths, "999988887777") == expected
+
+
+def test_of_the_bundled_rules_only_the_insights_rule_has_a_lake_gap() -> None:
+    """What `validate --source-format ocsf` would warn about: the rule on Insights events, which a
+    lake does not hold, and nothing else of the bundled packs."""
+    from engine.decoding.ocsf import lake_gaps
+    from engine.detection.build import load_ruleset
+
+    rules = load_ruleset().rules
+    gaps = {rule.id: lake_gaps([repr(rule.rule)], insight=rule.insight) for rule in rules}
+    assert {rule_id for rule_id, found in gaps.items() if found} == {"ct-insights-unusual-api-activity"}
+    assert lake_gaps(["userIdentity.identityProvider == 'x'"]) == [
+        "userIdentity.identityProvider shares actor.idp.name with the web-identity provider"
+    ]
