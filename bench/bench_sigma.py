@@ -155,6 +155,8 @@ def main() -> None:
             "-m",
             "engine.cli",
             "scan",
+            "--workers",
+            "1",
             "--no-bundled",
             "--rules",
             str(rules_dir),
