@@ -42,13 +42,18 @@ class Delivery:
     """The outcome of one send, by finding id.
 
     `retry` and `rejected` map ids to a reason fit for a log line (already redacted). `retry_after`
-    is the destination's own hint (Retry-After, throttling), in seconds."""
+    is the destination's own hint (Retry-After, throttling), in seconds. `unanswered` are ids of
+    `retry` whose request went out whole but got no answer (reset, timeout): the destination may
+    hold them, so sending them again is a re-send (at least once). `resent` counts findings the
+    sink itself sent again within this attempt after the destination may have taken them."""
 
     delivered: tuple[str, ...] = ()
     retry: Mapping[str, str] = field(default_factory=dict)
     rejected: Mapping[str, str] = field(default_factory=dict)
     bytes: int = 0
     retry_after: float | None = None
+    unanswered: frozenset[str] = frozenset()
+    resent: int = 0
 
     @classmethod
     def ok(cls, ids: Iterable[str], nbytes: int = 0) -> Delivery:
@@ -56,10 +61,22 @@ class Delivery:
 
     @classmethod
     def failed(
-        cls, ids: Iterable[str], reason: str, *, nbytes: int = 0, retry_after: float | None = None
+        cls,
+        ids: Iterable[str],
+        reason: str,
+        *,
+        nbytes: int = 0,
+        retry_after: float | None = None,
+        unanswered: bool = False,
     ) -> Delivery:
         text = redact(reason)
-        return cls(retry=dict.fromkeys(ids, text), bytes=nbytes, retry_after=retry_after)
+        retry = dict.fromkeys(ids, text)
+        return cls(
+            retry=retry,
+            bytes=nbytes,
+            retry_after=retry_after,
+            unanswered=frozenset(retry) if unanswered else frozenset(),
+        )
 
     @classmethod
     def refused(cls, ids: Iterable[str], reason: str, *, nbytes: int = 0) -> Delivery:
@@ -76,6 +93,8 @@ class Delivery:
         rejected: dict[str, str] = {}
         nbytes = 0
         hints: list[float] = []
+        unanswered: set[str] = set()
+        resent = 0
         for part in parts:
             delivered.extend(part.delivered)
             retry.update(part.retry)
@@ -83,7 +102,10 @@ class Delivery:
             nbytes += part.bytes
             if part.retry_after is not None:
                 hints.append(part.retry_after)
-        return cls(tuple(delivered), retry, rejected, nbytes, max(hints) if hints else None)
+            unanswered.update(part.unanswered)
+            resent += part.resent
+        hint = max(hints) if hints else None
+        return cls(tuple(delivered), retry, rejected, nbytes, hint, frozenset(unanswered), resent)
 
 
 @dataclass(slots=True)
@@ -92,6 +114,7 @@ class SinkStats:
 
     sent: int = 0
     retried: int = 0
+    resent: int = 0  # sent again after the destination may have taken them: possible duplicates
     rejected: int = 0
     spooled: int = 0
     requests: int = 0
@@ -102,6 +125,7 @@ class SinkStats:
         return {
             "sent": self.sent,
             "retried": self.retried,
+            "resent": self.resent,
             "rejected": self.rejected,
             "spooled": self.spooled,
             "requests": self.requests,

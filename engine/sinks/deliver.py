@@ -2,7 +2,9 @@
 
 Each retry re-sends only the findings still failing, after a full-jitter backoff, until the
 policy's attempts or total time run out; what is still failing then is the caller's to spool.
-Statistics are kept here so every sink counts the same way.
+Statistics are kept here so every sink counts the same way, `resent` among them: findings sent
+again after a request that may have reached the destination (a reset or a timeout once the request
+was out, an ack that never came), which is where at-least-once delivery makes duplicates.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ def send_with_retry(sink: Sink, batch: Sequence[Finding], policy: RetryPolicy | 
     rejected: dict[str, str] = {}
     last = Delivery()
     nbytes = 0
+    resent = 0
     for attempt in range(policy.attempts):
         last = _attempt(sink, pending, policy)
         delivered.extend(last.delivered)
         rejected.update(last.rejected)
         nbytes += last.bytes
+        resent += last.resent
         if not last.retry:
             break
         pending = [f for f in pending if finding_id(f) in last.retry]
@@ -39,6 +43,8 @@ def send_with_retry(sink: Sink, batch: Sequence[Finding], policy: RetryPolicy | 
         if attempt + 1 >= policy.attempts or policy.clock() - started + delay > policy.max_elapsed:
             break
         sink.stats.retried += len(pending)
+        again = sum(1 for f in pending if finding_id(f) in last.unanswered)
+        resent += again
         log.warning(
             "sink.retry",
             sink=redact(sink.url),
@@ -46,11 +52,20 @@ def send_with_retry(sink: Sink, batch: Sequence[Finding], policy: RetryPolicy | 
             attempt=attempt + 1,
             wait=round(delay, 3),
             reason=_first(last.retry),
+            **({"resent": again} if again else {}),
         )
         policy.sleep(delay)
     sink.stats.sent += len(delivered)
     sink.stats.rejected += len(rejected)
-    return Delivery(delivered=tuple(delivered), retry=dict(last.retry), rejected=rejected, bytes=nbytes)
+    sink.stats.resent += resent
+    return Delivery(
+        delivered=tuple(delivered),
+        retry=dict(last.retry),
+        rejected=rejected,
+        bytes=nbytes,
+        unanswered=last.unanswered & frozenset(last.retry),
+        resent=resent,
+    )
 
 
 def _attempt(sink: Sink, batch: Sequence[Finding], policy: RetryPolicy) -> Delivery:

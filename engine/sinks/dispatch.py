@@ -72,6 +72,7 @@ class SinkReport:
     reader_gone: bool = False  # the reader closed standard output: its choice, not a failure
     pending: int = 0
     rejected_waiting: int = 0
+    resent: int = 0  # sent again after the destination may have taken them (at least once)
     stats: dict[str, int | float] = field(default_factory=dict)
 
     @property
@@ -93,6 +94,8 @@ class SinkReport:
             text += f", {self.unsaved} NOT SAVED (the spool could not be written)"
         if self.dropped:
             text += f", {self.dropped} not taken (the reader closed standard output)"
+        if self.resent:
+            text += f", {self.resent} re-sent after no answer (the destination may hold them twice)"
         return text
 
 
@@ -113,17 +116,27 @@ class DispatchReport:
     def exit_code(self) -> int:
         return 0 if self.ok else SinkError.exit_code
 
+    @property
+    def waiting(self) -> int:
+        """Findings still in the spool for these sinks afterwards, pending or rejected."""
+        return sum(s.pending + s.rejected_waiting for s in self.sinks)
+
     def totals(self) -> dict[str, int]:
-        keys = ("delivered", "replayed", "spooled", "rejected", "unsaved", "pending")
+        keys = ("delivered", "replayed", "spooled", "rejected", "unsaved", "pending", "resent")
         return {key: sum(int(getattr(s, key)) for s in self.sinks) for key in keys}
 
     def lines(self) -> list[str]:
         out = [s.line() for s in self.sinks]
-        waiting = sum(s.pending + s.rejected_waiting for s in self.sinks)
-        if waiting and self.spool_path:
-            out.append(
-                f"{waiting} findings wait in the spool {self.spool_path}; `trailwarden flush` sends them"
-            )
+        pending = sum(s.pending for s in self.sinks)
+        refused = sum(s.rejected_waiting for s in self.sinks)
+        if (pending or refused) and self.spool_path:
+            text = f"{pending + refused} findings wait in the spool {self.spool_path}; "
+            if pending:
+                text += "`trailwarden flush` sends them"
+            if refused:
+                text += "; " if pending else ""
+                text += f"{refused} were refused: `trailwarden flush --include-rejected` once fixed"
+            out.append(text)
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -140,6 +153,7 @@ class DispatchReport:
                     "unsaved": s.unsaved,
                     "pending": s.pending,
                     "rejected_waiting": s.rejected_waiting,
+                    "resent": s.resent,
                     "stats": s.stats,
                 }
                 for s in self.sinks
@@ -402,6 +416,7 @@ class Dispatcher:
             except Exception as exc:  # one sink failing to close must not keep the others open
                 log.error("sink.close_failed", sink=redact(lane.url), error=redact(str(exc)))
             lane.report.stats = lane.sink.stats.as_dict()
+            lane.report.resent = lane.sink.stats.resent
             lane.report.reader_gone = lane.sink.reader_gone
             if lane.sink.spoolable:
                 lane.report.pending = self.spool.count(lane.url, status=PENDING)

@@ -109,7 +109,9 @@ class ElasticBulkSink(Sink):
         try:
             resp = self.client.post(self.path, body, self.headers)
         except TransportError as exc:
-            return Delivery.failed(ids, f"Elastic unreachable: {exc}", nbytes=len(body))
+            return Delivery.failed(
+                ids, f"Elastic unreachable: {exc}", nbytes=len(body), unanswered=exc.unanswered
+            )
         if resp.status != 200:
             return _whole_request(ids, resp, len(body))
         answer = resp.json()

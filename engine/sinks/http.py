@@ -24,7 +24,15 @@ USER_AGENT = "trailwarden"
 
 
 class TransportError(Exception):
-    """The request did not get an HTTP answer (refused, reset, timed out, TLS failure)."""
+    """The request did not get an HTTP answer (refused, reset, timed out, TLS failure).
+
+    `unanswered` is True when the request may have reached the destination (a reset or a timeout
+    after the connection was made), False when it surely did not (refused, no route, TLS
+    handshake, name resolution): only the former makes the next attempt a possible duplicate."""
+
+    def __init__(self, message: str, *, unanswered: bool = False) -> None:
+        super().__init__(message)
+        self.unanswered = unanswered
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +100,7 @@ class HttpClient:
                 "POST", self.base_url + path, body=body, headers=dict(headers), redirect=False
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise TransportError(redact(_describe(exc))) from None
+            raise TransportError(redact(_describe(exc)), unanswered=_maybe_received(exc)) from None
         return Response(
             status=resp.status,
             headers={k.lower(): v for k, v in resp.headers.items()},
@@ -111,6 +119,13 @@ def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
         except (OSError, ssl.SSLError) as exc:
             raise UsageError(f"{CA_BUNDLE_ENV}={ca_bundle}: cannot load CA bundle: {exc}") from None
     return context
+
+
+def _maybe_received(exc: urllib3.exceptions.HTTPError) -> bool:
+    """Whether the request may have got through: every failure but one to connect at all."""
+    reason = getattr(exc, "reason", None) or exc
+    never_sent = (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.SSLError)
+    return not isinstance(reason, never_sent)
 
 
 def _describe(exc: urllib3.exceptions.HTTPError) -> str:

@@ -7,11 +7,17 @@ every envelope), `ack=true` (indexer acknowledgement), `ack_timeout` (seconds, d
 `channel` (a UUID; one is made per run otherwise). A path after the port is kept as a prefix for
 HEC behind a reverse proxy.
 
-What the answers mean here: 503, other 5xx, 429 and network errors are retried. 400/401/403 are
-never retried. A 400 naming `invalid-event-number` rejects that one finding and re-sends the others
-at once; Splunk may already have indexed the events before the bad one, so those can arrive twice
-(delivery is at least once). With `ack=true` a batch counts as delivered only when the indexers
-acknowledge its `ackId`; one not acknowledged within `ack_timeout` is sent again.
+What the answers mean here: a batch is delivered only on HEC's own success answer, HTTP 200 with
+the JSON `{"text": "Success", "code": 0}`; any other 200 (a proxy's or load balancer's HTML page, an
+empty body) is retried, naming what came back. Otherwise HEC's documented `code` decides
+(`HEC_RETRYABLE_CODES`): 8 (internal error), 9 (server busy) and 18-20 (queues full, ack service
+unavailable) are retried, every other code (token, data format, index, channel) is rejected; a
+body without a code (a proxy's page) is judged by its HTTP status: 408, 429, 5xx and network
+errors are retried, the rest rejected. A 400 naming `invalid-event-number` rejects that one finding
+and re-sends the others at once; Splunk may already have indexed the events before the bad one,
+so those can arrive twice (delivery is at least once; they are counted as re-sent). With
+`ack=true` a batch counts as delivered only when the indexers acknowledge its `ackId`; one not
+acknowledged within `ack_timeout` is sent again.
 """
 
 from __future__ import annotations
@@ -34,6 +40,11 @@ TOKEN_ENV = "TRAILWARDEN_HEC_TOKEN"
 EVENT_PATH = "/services/collector/event"
 ACK_PATH = "/services/collector/ack"
 _ENVELOPE_KEYS = ("index", "sourcetype", "source", "host")
+# HEC's documented status codes worth another try: 8 internal server error, 9 server is busy,
+# 18-20 unhealthy (queues full, ack service unavailable). Every other code is about the token,
+# the data, the index or the channel, which a retry does not change.
+HEC_RETRYABLE_CODES = frozenset({8, 9, 18, 19, 20})
+HEC_SUCCESS = 0
 
 
 @register_sink("splunk+https", "splunk+http")
@@ -80,14 +91,21 @@ class SplunkHecSink(Sink):
             try:
                 resp = self.client.post(self.prefix + EVENT_PATH, body, self.headers)
             except TransportError as exc:
-                return outcome + Delivery.failed(ids, f"HEC unreachable: {exc}", nbytes=len(body))
+                return outcome + Delivery.failed(
+                    ids, f"HEC unreachable: {exc}", nbytes=len(body), unanswered=exc.unanswered
+                )
             if resp.status == 200:
+                not_hec = _not_success(resp)
+                if not_hec is not None:
+                    return outcome + Delivery.failed(ids, not_hec, nbytes=len(body))
                 return outcome + self._accepted(ids, resp, len(body))
             bad = _invalid_event(resp, len(events))
             if bad is None:
                 return outcome + self._refused(ids, resp, len(body))
             fid, _ = events.pop(bad)
             outcome += Delivery.refused([fid], f"HEC rejected the event: {_reason(resp)}", nbytes=len(body))
+            # The events before the bad one may already be indexed: sending them again is a re-send.
+            outcome += Delivery(resent=bad)
         return outcome
 
     def _accepted(self, ids: list[str], resp: Response, nbytes: int) -> Delivery:
@@ -104,8 +122,11 @@ class SplunkHecSink(Sink):
             return Delivery.ok(ids, nbytes)
         if self._wait_for_ack(int(ack_id)):
             return Delivery.ok(ids, nbytes)
-        return Delivery.failed(
-            ids, f"ackId {ack_id} not acknowledged within {self.ack_timeout:g}s", nbytes=nbytes
+        return Delivery.failed(  # HEC took the batch: it may be indexed without the ack
+            ids,
+            f"ackId {ack_id} not acknowledged within {self.ack_timeout:g}s",
+            nbytes=nbytes,
+            unanswered=True,
         )
 
     def _wait_for_ack(self, ack_id: int) -> bool:
@@ -132,12 +153,41 @@ class SplunkHecSink(Sink):
 
     def _refused(self, ids: list[str], resp: Response, nbytes: int) -> Delivery:
         reason = f"HEC answered HTTP {resp.status}: {_reason(resp)}"
-        if retryable_status(resp.status):
+        if _retryable(resp):
             return Delivery.failed(ids, reason, nbytes=nbytes, retry_after=resp.retry_after())
         return Delivery.refused(ids, reason, nbytes=nbytes)
 
     def close(self) -> None:
         self.client.close()
+
+
+def _hec_code(resp: Response) -> int | None:
+    """HEC's own status `code`, when the body is HEC's JSON answer."""
+    body = resp.json()
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def _not_success(resp: Response) -> str | None:
+    """Why a 200 is not HEC's success answer (`{"code": 0}`), or None when it is."""
+    code = _hec_code(resp)
+    if code == HEC_SUCCESS:
+        return None
+    kind = resp.headers.get("content-type", "no content type").split(";")[0].strip() or "no content type"
+    if code is not None:
+        return f"HEC answered HTTP 200 with code {code}, not success: {_reason(resp)}"
+    return (
+        f'HTTP 200 ({kind}) but not HEC\'s answer {{"code": 0}}: {resp.excerpt(120) or "no body"}'
+        " (a proxy or load balancer in front of HEC?)"
+    )
+
+
+def _retryable(resp: Response) -> bool:
+    """HEC's documented code decides when there is one; else (a proxy's page) the HTTP status."""
+    code = _hec_code(resp)
+    if code is not None:
+        return code in HEC_RETRYABLE_CODES or resp.status in (408, 429)
+    return retryable_status(resp.status)
 
 
 def _invalid_event(resp: Response, count: int) -> int | None:

@@ -57,7 +57,9 @@ class WebhookSink(Sink):
         try:
             resp = self.client.post(self.path, body, headers)
         except TransportError as exc:
-            return Delivery.failed(ids, f"webhook unreachable: {exc}", nbytes=len(body))
+            return Delivery.failed(
+                ids, f"webhook unreachable: {exc}", nbytes=len(body), unanswered=exc.unanswered
+            )
         if 200 <= resp.status < 300:
             return Delivery.ok(ids, len(body))
         reason = f"webhook answered HTTP {resp.status}: {resp.excerpt() or 'no body'}"
