@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.errors import TrailwardenError
+from engine.errors import SinkError, TrailwardenError
 from engine.sinks.flush import flush_spool
 
 
@@ -32,7 +32,8 @@ from engine.sinks.flush import flush_spool
 def flush(
     state_path: str | None, sinks: tuple[str, ...], sinks_config: str | None, include_rejected: bool
 ) -> None:
-    """Deliver spooled findings. Exit 0 when the spool is empty afterwards, 3 when some still wait."""
+    """Deliver spooled findings. Exit 0 when nothing waits afterwards, 3 while some findings still
+    wait in the spool (pending, or rejected: `--include-rejected` re-sends those)."""
     target: str | list[str] | None = sinks_config or (list(sinks) if sinks else None)
     try:
         report = flush_spool(state_path, target, include_rejected=include_rejected)
@@ -43,4 +44,5 @@ def flush(
         click.echo(line, err=True)
     if not report.sinks:
         click.echo("the spool is empty: nothing to flush", err=True)
-    raise SystemExit(report.exit_code)
+    # Rejected findings still waiting count too: flush is done only when the spool is empty.
+    raise SystemExit(SinkError.exit_code if report.exit_code or report.waiting else 0)
