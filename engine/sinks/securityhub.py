@@ -2,7 +2,8 @@
 
 Calls hold at most 100 findings and 6 MB (the API's limits); a finding over 240 KB is rejected
 before sending. `FailedFindings` is read per finding: throttling and internal errors are retried,
-anything else is rejected with Security Hub's code and message. Throttling of the whole call
+anything else is rejected with Security Hub's code and message; an answer whose `SuccessCount`
+falls short of the findings it did not name as failed has those sent again. Throttling of the whole call
 (TooManyRequestsException, ThrottlingException) and network errors are retried by the shared
 backoff; botocore's own retries are off so one policy governs. Because the ASFF `Id` is derived from
 finding_id, a re-import updates the finding in place instead of adding a second one.
@@ -150,7 +151,18 @@ class SecurityHubSink(Sink):
             parts.append(
                 Delivery.failed([fid], reason) if _retryable(code) else Delivery.refused([fid], reason)
             )
-        parts.append(Delivery.ok([fid for fid in ids if fid not in failed]))
+        taken = [fid for fid in ids if fid not in failed]
+        success = answer.get("SuccessCount")
+        if isinstance(success, int) and success < len(taken):
+            # Fewer imported than not failed: which ones is unknown, so all of them go again (a
+            # re-import of the same ASFF Id updates the finding in place).
+            reason = (
+                f"Security Hub imported {success} of {len(call)} findings but named only "
+                f"{len(failed)} as failed"
+            )
+            parts.append(Delivery.failed(taken, reason))
+        else:
+            parts.append(Delivery.ok(taken))
         return Delivery.combine(parts)
 
 
