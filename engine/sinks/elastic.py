@@ -146,6 +146,8 @@ def _item(fid: str, item: Any) -> Delivery:
     status = result.get("status")
     if not isinstance(status, int):
         return Delivery.failed([fid], f"_bulk item without a status: {item!r:.200}")
+    if result.get("_id", fid) != fid:  # items come in the order of the actions; one out of place
+        return Delivery.failed([fid], f"_bulk answered for _id {result.get('_id')!r:.80} in its place")
     if 200 <= status < 300 or status == 409:
         return Delivery.ok([fid])
     reason = f"HTTP {status}: {_error_text(result) or 'no reason given'}"

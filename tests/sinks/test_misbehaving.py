@@ -6,6 +6,7 @@ destination holds and what the spool holds."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,3 +265,26 @@ def test_hec_answers_are_judged_by_hecs_own_code(
     assert len(outcomes[expected]) == 2, outcomes
     if reason:
         assert reason in next(iter(outcomes[expected].values()))
+
+
+class OutOfOrder(ElasticServer):
+    """Answers `_bulk` with its items reversed: an item must not vouch for another document."""
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        status, extra, payload = super().handle(path, headers, body)
+        answer = json.loads(payload)
+        answer["items"].reverse()
+        return status, extra, json.dumps(answer).encode()
+
+
+def test_an_elastic_item_answering_for_another_id_is_not_a_delivery() -> None:
+    server = OutOfOrder().start()
+    try:
+        sink = open_sink(f"elastic+http://127.0.0.1:{server.port}/findings")
+        batch = [f["finding_id"] for f in findings(3)]
+        result = sink.send(findings(3))
+        sink.close()
+    finally:
+        server.stop()
+    assert result.delivered == (batch[1],)  # the middle item stays in its place
+    assert set(result.retry) == {batch[0], batch[2]} and "in its place" in result.retry[batch[0]]
