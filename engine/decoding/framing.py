@@ -42,7 +42,8 @@ def _decode_stream(stream: ChunkReader, ctx: DecodeContext) -> Items:
     lines = _content_lines(stream, ctx.limits.max_document_bytes)
     first = next(lines, None)
     if first is None:
-        yield ctx.whole("empty file", error=False)
+        if stream.failure is None:  # else nothing came before the damage, which decode_stream reports
+            yield ctx.whole("empty file", error=False)
         return
     number, line = first
     if line is None:
@@ -243,23 +244,28 @@ def _is_object_line(line: bytes | None, ctx: DecodeContext) -> bool:
 
 
 def _content_lines(stream: ChunkReader, limit: int) -> Iterator[Line]:
-    """Non-blank lines with their numbers; a line over `limit` bytes is reported, not held."""
+    """Non-blank lines with their numbers; a line over `limit` bytes is reported, not held.
+
+    When the stream is damaged (stream.failure), a line it cuts is not read — unless it is the first,
+    a document then, which is read for what it holds. The failure is raised here only once JSON
+    lines are being read (two lines or more handed out, so _lines_mode says after which line);
+    otherwise it is left for decode_stream to report once the first line's records are out."""
     readline = stream.readline
-    number = 0
+    number = handed = 0
     while line := readline(limit + 1):
         number += 1
         if stream.failure is not None and not line.endswith(b"\n"):
-            if number > 1:  # a line cut by the damage: JSON lines report the damage after the last line
-                break
-            # a document cut by the damage: read what it holds; decode_stream reports the damage
-            yield number, line
-            return
+            if number == 1:
+                yield number, line
+            break
         if len(line) > limit and not line.endswith(b"\n"):
             _discard_rest_of_line(stream)
             yield number, None
+            handed += 1
         elif not line.isspace():
             yield number, line
-    if stream.failure is not None:
+            handed += 1
+    if stream.failure is not None and handed > 1:
         failure, stream.failure = stream.failure, None
         raise failure
 

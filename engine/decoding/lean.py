@@ -12,9 +12,10 @@ plan's fields, which is all that the scope, the duplicate check and the event-ti
 Whatever this path cannot read exactly as the full decoder would — a document that is not a
 Records envelope, a record that is not a plain event, a field of an unexpected type, any msgspec
 error — goes to the full decoder instead, so the records, skips and findings are the same. The one
-difference is for the better: a record no rule can match is not parsed, so a defect the full
-parser would reject deep inside it (nesting past the depth limit) no longer costs the other
-records of its file."""
+difference: a record no rule can match is not parsed, so a defect the full parser would reject in
+a field the plan does not read (nesting past the depth limit, bytes that are not UTF-8, a number
+beyond a double) makes it a partial record here and a skip there (and so its repeat a duplicate
+here); every other record of its file comes out the same from both."""
 
 from __future__ import annotations
 

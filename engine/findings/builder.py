@@ -6,6 +6,7 @@ eventID, of the record's canonical JSON), so re-running a scan upserts rather th
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +25,15 @@ def event_key(event: dict[str, Any]) -> str:
     event_id = event.get("eventID")
     if isinstance(event_id, str) and event_id:
         return event_id
-    canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS, default=str)
+    try:
+        canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # a lone surrogate or an int past 64 bits: not from our decoders, but an API's
+        canonical = json.dumps(event, sort_keys=True, default=str).encode()
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
 def finding_id(rule_id: str, *keys: str) -> str:
-    digest = hashlib.sha256("\x1f".join((rule_id, *keys)).encode("utf-8"))
+    digest = hashlib.sha256("\x1f".join((rule_id, *keys)).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]
 
 

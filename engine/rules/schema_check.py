@@ -38,7 +38,7 @@ def schema_errors(doc: Document) -> Iterator[RuleError]:
         )
         return
     kind = data.get("kind", "rule")
-    if kind not in _KIND_DEFS:
+    if not isinstance(kind, str) or kind not in _KIND_DEFS:  # a list or a mapping is no kind either
         yield RuleError(
             f"unknown kind {kind!r}", doc.locate(("kind",)), f"use one of {', '.join(sorted(_KIND_DEFS))}"
         )

@@ -127,5 +127,18 @@ def parse_documents(text: str, name: str) -> Iterator[Document]:
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         problem = exc.problem or exc.context or "invalid YAML"
         raise RuleError(f"invalid YAML: {problem}", where, "fix the YAML syntax") from exc
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses (a control character…), by offset
+        line, column = _position(text, int(exc.position))
+        character = exc.character if isinstance(exc.character, str) else chr(int(exc.character))
+        problem = f"invalid YAML: character U+{ord(character):04X} is not allowed ({exc.reason})"
+        raise RuleError(
+            problem, Location(name, line, column), "remove the character or quote it as an escape"
+        ) from exc
     except yaml.YAMLError as exc:
-        raise RuleError(f"invalid YAML: {exc}", Location(name)) from exc
+        raise RuleError(f"invalid YAML: {exc}", Location(name, 1, 1)) from exc
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1

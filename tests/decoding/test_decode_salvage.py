@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -159,3 +160,20 @@ def test_through_the_command_a_bad_record_costs_only_itself_and_exits_3(tmp_path
     assert "b.json.gz (record 1)" in stderr and "c.json (record 0)" in stderr
     assert "Traceback" not in stderr and "RecursionError" not in stderr
     assert json.loads(json.dumps(findings(result)))  # every finding is valid JSON
+
+
+@pytest.mark.parametrize(
+    "tail", [b"", b'{"eventName": "Cut', b"{"], ids=["at-a-line-end", "mid-line", "one-brace"]
+)
+def test_a_gzip_cut_after_the_first_line_keeps_that_line(tail: bytes) -> None:
+    """Found by the fuzz campaign: JSON lines whose gzip stream ends after the first line (and
+    perhaps part of the second) lost the first line's record too."""
+    first = dumps(EVENTS[0]) + b"\n"
+    whole = gzip.compress(first + tail + b'"}\n' + dumps(EVENTS[1]) + b"\n")
+    inflater = zlib.decompressobj(31)
+    for size in range(len(whole)):  # the shortest cut that inflates the first line and the tail
+        if inflater.copy().decompress(whole[:size]).startswith(first + tail):
+            break
+    items = list(decode_bytes(whole[:size], "cut.jsonl.gz"))
+    assert events_of(items)[:1] == [EVENTS[0]]
+    assert any(s.reason.startswith("gzip stream truncated") for s in skips(items))

@@ -131,3 +131,11 @@ def test_a_long_chain_of_alternatives_compiles_flat_and_agrees_with_the_library(
         assert compile_search(ands, {}).search(event) == ""
         if terms == 200:
             assert jmespath.search(ands, event) == ""
+
+
+def test_a_control_character_in_a_rule_file_is_located(tmp_path: Path) -> None:
+    """YAML refuses control characters with a reader error that carries only an offset: the
+    error still names the line and column (found by the fuzz campaign)."""
+    write_rules(tmp_path, "r.yml", 'id: ok\ntitle: "T\x1f"\n')
+    [error] = [str(e) for e in load_ruleset([tmp_path], bundled=False).errors]
+    assert error.startswith(f"{tmp_path / 'r.yml'}:2:10: invalid YAML: character U+001F is not allowed")
