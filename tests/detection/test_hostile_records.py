@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from engine.detection.build import load_ruleset
+from engine.findings.builder import build_finding
+from engine.types import Origin
 from tests.cli.conftest import findings, run
 from tests.helpers import ROOT_IDENTITY, event, write_rules
 
@@ -80,3 +83,13 @@ def test_wrong_typed_fields_never_stop_the_scan(tmp_path: Path, layout: str) -> 
     assert got == sorted(expected)
     session = next(f for f in findings(result) if f["event_id"] == "bad-session")
     assert session["actor"]["type"] == "Root" and session["actor"]["user_name"] is None
+
+
+def test_a_finding_id_is_made_for_text_no_decoder_would_give() -> None:
+    """A lone surrogate or an integer past 64 bits (a record built by an API client's own JSON
+    parser) still gets a stable finding id (found by the fuzz campaign)."""
+    rule = load_ruleset([], bundled=True).rules[0]
+    for odd in ({"eventID": "\ud800"}, {"eventID": "", "userAgent": "\ud800"}, {"n": 2**70}):
+        record = {**event(), **odd}
+        first = build_finding(rule, record, Origin("f.json", 0))
+        assert first["finding_id"] == build_finding(rule, record, Origin("f.json", 0))["finding_id"]
