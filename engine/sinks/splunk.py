@@ -9,15 +9,14 @@ HEC behind a reverse proxy.
 
 What the answers mean here: a batch is delivered only on HEC's own success answer, HTTP 200 with
 the JSON `{"text": "Success", "code": 0}`; any other 200 (a proxy's or load balancer's HTML page, an
-empty body) is retried, naming what came back. Otherwise HEC's documented `code` decides
-(`HEC_RETRYABLE_CODES`): 8 (internal error), 9 (server busy) and 18-20 (queues full, ack service
-unavailable) are retried, every other code (token, data format, index, channel) is rejected; a
-body without a code (a proxy's page) is judged by its HTTP status: 408, 429, 5xx and network
-errors are retried, the rest rejected. A 400 naming `invalid-event-number` rejects that one finding
-and re-sends the others at once; Splunk may already have indexed the events before the bad one,
-so those can arrive twice (delivery is at least once; they are counted as re-sent). With
-`ack=true` a batch counts as delivered only when the indexers acknowledge its `ackId`; one not
-acknowledged within `ack_timeout` is sent again.
+empty body) is retried, naming what came back. Otherwise HEC's documented `code` and the HTTP
+status decide: 8 (internal error), 9 (server busy), 18-20 (unhealthy: queues full, ack service
+unavailable), and 408, 429, 5xx and network errors are retried; the rest (token, data format,
+index, channel: 400/401/403) is rejected with HEC's text and code. A 400 naming
+`invalid-event-number` rejects that one finding and re-sends the others at once; Splunk may
+already have indexed the events before the bad one, so those can arrive twice (delivery is at
+least once; they are counted as re-sent). With `ack=true` a batch counts as delivered only when
+the indexers acknowledge its `ackId`; one not acknowledged within `ack_timeout` is sent again.
 """
 
 from __future__ import annotations
@@ -162,17 +161,22 @@ class SplunkHecSink(Sink):
 
 
 def _hec_code(resp: Response) -> int | None:
-    """HEC's own status `code`, when the body is HEC's JSON answer."""
+    """HEC's own status `code`, when the body is HEC's JSON answer (`text` and `code`, as HEC
+    always writes them; a gateway's `{"code": 503}` is not one)."""
     body = resp.json()
-    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        return None
+    code = body.get("code")
     return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 def _not_success(resp: Response) -> str | None:
     """Why a 200 is not HEC's success answer (`{"code": 0}`), or None when it is."""
-    code = _hec_code(resp)
-    if code == HEC_SUCCESS:
+    body = resp.json()
+    success = body.get("code") if isinstance(body, dict) else None
+    if type(success) is int and success == HEC_SUCCESS:  # not `False`, which equals 0
         return None
+    code = _hec_code(resp)
     kind = resp.headers.get("content-type", "no content type").split(";")[0].strip() or "no content type"
     if code is not None:
         return f"HEC answered HTTP 200 with code {code}, not success: {_reason(resp)}"
@@ -183,11 +187,12 @@ def _not_success(resp: Response) -> str | None:
 
 
 def _retryable(resp: Response) -> bool:
-    """HEC's documented code decides when there is one; else (a proxy's page) the HTTP status."""
+    """Worth another try when HEC's documented code says so (busy, internal error, unhealthy) or,
+    whatever the body (a proxy's page, a gateway's JSON), when the HTTP status does: for HEC
+    itself the two agree, and a contradiction is settled on the side that keeps the findings
+    coming."""
     code = _hec_code(resp)
-    if code is not None:
-        return code in HEC_RETRYABLE_CODES or resp.status in (408, 429)
-    return retryable_status(resp.status)
+    return (code is not None and code in HEC_RETRYABLE_CODES) or retryable_status(resp.status)
 
 
 def _invalid_event(resp: Response, count: int) -> int | None:
