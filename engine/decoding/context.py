@@ -47,14 +47,14 @@ class DecodeContext:
 
     def repeated(self, event_id: object) -> bool:
         """True when this input already held a record with this eventID; else remember it."""
-        if type(event_id) is not str:
+        if event_id.__class__ is not str:
             return False
         ids = self.ids
         if event_id in ids:
             return True
-        if len(ids) >= self.limits.max_remembered_ids:
-            ids.clear()
         ids.add(event_id)
+        if len(ids) > self.limits.max_remembered_ids:
+            ids.clear()
         return False
 
     def duplicate(self, line: int | None) -> Skip:

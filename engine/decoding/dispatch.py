@@ -87,16 +87,21 @@ def expand(doc: Any, ctx: DecodeContext, line: int | None) -> Items:
 def expand_items(items: list[Any], ctx: DecodeContext, line: int | None) -> Items:
     """Each item an event, an envelope of one, or a skip naming its index; the rest still counts."""
     source = ctx.source
-    repeated = ctx.repeated
+    ids, most = ctx.ids, ctx.limits.max_remembered_ids  # ctx.repeated, inlined below
     for item in items:
         if type(item) is dict and ("eventName" in item or "eventType" in item):
             if "eventTime" not in item:
                 yield ctx.record(item, line)
                 continue
             # inlined ctx.record: this is the per-event path of every S3 file
-            if repeated(item.get("eventID")):
-                yield ctx.duplicate(line)
-                continue
+            event_id = item.get("eventID")
+            if event_id.__class__ is str:
+                if event_id in ids:
+                    yield ctx.duplicate(line)
+                    continue
+                ids.add(event_id)
+                if len(ids) > most:
+                    ids.clear()
             yield Record(item, Origin(source, ctx.index, line))
             ctx.index += 1
             continue

@@ -96,14 +96,20 @@ class LeanPlan:
 
     def records(self, raws: list[msgspec.Raw], ctx: DecodeContext, line: int | None) -> Items:
         """Each record in order, taking the indexes the full decoder would give them."""
-        source, head_of, wants, repeated = ctx.source, self.head, self.wants, ctx.repeated
+        source, head_of, wants = ctx.source, self.head, self.wants
+        ids, most = ctx.ids, ctx.limits.max_remembered_ids  # ctx.repeated, inlined below
         max_depth = ctx.limits.max_depth
         for raw in raws:
             head = head_of(raw)
             if head is not None and not wants(head):
-                if repeated(head.get("eventID")):
-                    yield ctx.duplicate(line)
-                    continue
+                event_id = head.get("eventID")
+                if event_id.__class__ is str:
+                    if event_id in ids:
+                        yield ctx.duplicate(line)
+                        continue
+                    ids.add(event_id)
+                    if len(ids) > most:
+                        ids.clear()
                 yield Record(head, Origin(source, ctx.index, line), True)
                 ctx.index += 1
                 continue
