@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["DeferringLock", "critical", "hurried", "install", "restore"]
+__all__ = ["DeferringLock", "critical", "hurried", "ignore_from_now", "install", "restore"]
 
 
 class _State:
@@ -67,6 +67,15 @@ def _handle(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
     if _STATE.signals == 2:
         _say("interrupted again: spooling what is left without sending it")
+        ignore_from_now()
+
+
+def ignore_from_now() -> None:
+    """Ignore SIGINT and SIGTERM until the process exits (after a scan that was interrupted: a
+    signal landing while the interpreter shuts down would otherwise kill it with no exit code)."""
+    if _STATE.installed and threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def _say(text: str) -> None:

@@ -8,6 +8,7 @@ scope, the duplicate check and the delivery's flush. What it counts goes into on
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 import structlog
@@ -66,6 +67,7 @@ class Scanner:
         stage: StageFactory | None = None,
         scope: Callable[[dict[str, Any]], bool] | None = None,
         seen: SeenEvents | None = None,
+        atomic: Callable[[], AbstractContextManager[Any]] = nullcontext,
         lean: bool = True,
     ) -> None:
         self.report = ScanReport(rules_run=sum(1 for rule in rules if rule.rule.generate))
@@ -76,6 +78,7 @@ class Scanner:
         self.flush = flush
         self.scope = scope
         self.seen = seen
+        self.atomic = atomic  # the state file's transaction, when there is one
         self._ids: list[str] = []  # this blob's event ids, stored in `seen` once its findings are out
         self._dedup = frozenset(rule.id for rule in rules if rule.rule.dedup is not None)
         self.state: StateStage | None = stage(self.emit_finding) if stage is not None else None
@@ -105,12 +108,16 @@ class Scanner:
         if blob.ack is None and self.seen is None:
             return
         if self.flush is None or self.flush():
-            if self.seen is not None:
-                self.seen.commit(self._ids)  # only now: a crash before delivery must re-read them
-                self._ids = []
-            if blob.ack is not None:
+            # Only now, once its findings are out: the blob's event ids and the windows they fed,
+            # in one transaction, so a crash leaves both or neither — never an event passed over
+            # as seen whose window lost it. Then the source's checkpoint.
+            with self.atomic():
+                if self.seen is not None:
+                    self.seen.commit(self._ids)
+                    self._ids = []
                 if self.state is not None:
-                    self.state.save()  # windows first: a checkpoint never gets ahead of the counts
+                    self.state.save()
+            if blob.ack is not None:
                 blob.ack()
 
     def _lean_plan(self) -> LeanPlan:

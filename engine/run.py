@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+
+import structlog
 
 from engine.config import ScanConfig
 from engine.detection.build import load_ruleset
@@ -29,6 +32,8 @@ from engine.sources import open_sources
 from engine.statefile.db import StateDB
 from engine.statefile.seen_events import SeenEvents
 from engine.types import Blob, Emit, Skip
+
+log = structlog.get_logger("trailwarden.scan")
 
 __all__ = ["Progress", "load_rules", "run_blobs", "run_scan", "runnable_rules", "scanner"]
 
@@ -71,6 +76,7 @@ def scanner(
     stage: StageFactory | None = None,
     flush: Callable[[], bool] | None = None,
     seen: SeenEvents | None = None,
+    db: StateDB | None = None,
     lean: bool = True,
 ) -> Scanner:
     """The one place a Scanner is made. `stage` defaults to local windows; a pool's workers, Spark's
@@ -83,6 +89,7 @@ def scanner(
         stage=stage if stage is not None else local_windows(rules, config),
         scope=config.scope(),
         seen=seen,
+        atomic=db.transaction if db is not None else nullcontext,
         lean=lean,
     )
 
@@ -107,13 +114,11 @@ def run_scan(
     outputs = open_outputs(
         config.format_name, config.output, config.sinks, config.sinks_config, config.state_path
     )
-    seen = (
-        SeenEvents(StateDB(config.state_path) if config.state_path else None)
-        if config.remembers_events
-        else None
-    )
-    scan = scanner(rules, config, outputs.submit, flush=outputs.flush, seen=seen)
+    db = StateDB.shared(config.state_path) if config.state_path else None
+    seen = SeenEvents(db) if config.remembers_events else None
+    scan = scanner(rules, config, outputs.submit, flush=outputs.flush, seen=seen, db=db)
     step = None if progress is None else (lambda blob: progress(blob, scan.report))
+    log.info("scan started", rules=len(rules), sources=list(config.sources), workers=config.workers)
     try:
         items = open_sources(config.sources, config.source_options())
         with scan_collector():  # the one place the collector is tuned: for the whole scan

@@ -127,6 +127,8 @@ def scan(**params: Any) -> None:
         raise SystemExit(exc.exit_code) from exc
     if report.stopped and not (report.interrupted or report.reader_gone):
         _say(f"trailwarden: {report.stopped}")
+    if report.interrupted:
+        interrupts.ignore_from_now()  # what was found is out or spooled: nothing left to stop
     print_summary(report)
     write_summary_json(params.get("summary_json"), report)
     raise SystemExit(report.exit_code(config.fail_on))

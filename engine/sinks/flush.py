@@ -42,7 +42,7 @@ def _open_spool(state_path: str | Path | None) -> Spool:
         return Spool.fallback()
     if not Path(state_path).exists():
         raise UsageError("state file does not exist", Location(str(state_path)), hint="check --state")
-    return Spool(StateDB(state_path), owned=True)
+    return Spool(StateDB.shared(state_path), owned=True)
 
 
 def _routes(

@@ -64,5 +64,5 @@ def open_outputs(
     get_format(format_name)  # an unknown name fails here, before any sink is opened
     primary = open_routes([output or "-"], defaults=SinkOptions(format=format_name))
     routes: list[Route] = primary + open_routes(sinks, sinks_config)
-    spool = Spool(StateDB(state_path), owned=True) if state_path else None
+    spool = Spool(StateDB.shared(state_path), owned=True) if state_path else None
     return Outputs(Dispatcher(routes, spool))

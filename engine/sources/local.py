@@ -14,6 +14,7 @@ inside a folder are passed over with a note; a path given by name is read whatev
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import io
 import os
@@ -27,6 +28,7 @@ from typing import BinaryIO
 
 from engine.sources import SourceOptions, register_source
 from engine.sources.trail_keys import Scope, parse_key, parse_layout
+from engine.statefile.checkpoints import open_checkpoints
 from engine.types import Blob, Skip
 
 STDIN = "-"
@@ -47,6 +49,8 @@ def open_local(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
         yield Skip(spec, _why(exc))
         return
     items = _walk(path, info) if stat.S_ISDIR(info.st_mode) else iter([_blob(path, info)])
+    if options.state_path:
+        items = _checkpointed(items, options.state_path)
     scope = Scope(options.since, options.until, frozenset(options.accounts), frozenset(options.regions))
     if scope == Scope():
         yield from items
@@ -56,6 +60,32 @@ def open_local(spec: str, options: SourceOptions) -> Iterator[Blob | Skip]:
             yield Skip(item.name, reason, error=False)
         else:
             yield item
+
+
+LOCAL_STREAM = "local-files"  # checkpoint items: "<real path>\x1f<size>\x1f<mtime ns>"
+
+
+def _checkpointed(items: Iterator[Blob | Skip], state_path: str) -> Iterator[Blob | Skip]:
+    """With --state, local files are checkpointed like S3 keys: a file whose findings are out is
+    recorded (by real path, size and modification time) and a later run passes it over — a
+    restart after kill -9 reads again at most the file in flight, a finished scan nothing. A
+    file that changed since (appended to, rewritten) is read again."""
+    checkpoints = open_checkpoints(state_path)
+    done = checkpoints.items_from(LOCAL_STREAM, "")
+    for item in items:
+        if not isinstance(item, Blob) or item.path is None:
+            yield item
+            continue
+        try:
+            info = os.stat(item.path)
+        except OSError as exc:
+            yield Skip(item.name, _why(exc))
+            continue
+        key = f"{os.path.realpath(item.path)}\x1f{info.st_size}\x1f{info.st_mtime_ns}"
+        if key in done:
+            yield Skip(item.name, "read by an earlier run with this --state file", error=False)
+            continue
+        yield dataclasses.replace(item, ack=partial(checkpoints.record, LOCAL_STREAM, key, None, None))
 
 
 def _walk(root: str, info: os.stat_result) -> Iterator[Blob | Skip]:

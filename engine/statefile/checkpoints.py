@@ -59,26 +59,19 @@ class Checkpoints:
     def record(self, stream: str, item: str | None, position: str | None, prune_below: str | None) -> None:
         """Store an acknowledged item and, when it moved, the new position — in one transaction, so
         a crash leaves either both or neither."""
-        with self.db.lock:
-            conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if item is not None:
-                    conn.execute("INSERT OR IGNORE INTO checkpoint_items VALUES (?, ?)", (stream, item))
-                if position is not None:
-                    conn.execute(
-                        "INSERT INTO checkpoints VALUES (?, ?) "
-                        "ON CONFLICT(stream) DO UPDATE SET position = excluded.position",
-                        (stream, position),
-                    )
-                if prune_below is not None:
-                    conn.execute(
-                        "DELETE FROM checkpoint_items WHERE stream = ? AND item < ?", (stream, prune_below)
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self.db.transaction() as conn:
+            if item is not None:
+                conn.execute("INSERT OR IGNORE INTO checkpoint_items VALUES (?, ?)", (stream, item))
+            if position is not None:
+                conn.execute(
+                    "INSERT INTO checkpoints VALUES (?, ?) "
+                    "ON CONFLICT(stream) DO UPDATE SET position = excluded.position",
+                    (stream, position),
+                )
+            if prune_below is not None:
+                conn.execute(
+                    "DELETE FROM checkpoint_items WHERE stream = ? AND item < ?", (stream, prune_below)
+                )
 
 
 def open_checkpoints(state_path: str | None) -> Checkpoints:

@@ -6,12 +6,14 @@ one connection per process so a checkpoint and the findings it covers can commit
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 from engine.errors import UsageError
 from engine.interrupts import DeferringLock
-
 
 FORMAT_VERSION = 1  # of the file as a whole; each table's owner versions its own rows
 LOCK_SECONDS = 30
@@ -21,6 +23,8 @@ CREATE TABLE IF NOT EXISTS trailwarden_meta (key TEXT PRIMARY KEY, value TEXT NO
 INSERT OR IGNORE INTO trailwarden_meta VALUES ('format', '1');
 """
 
+_SHARED: dict[str, StateDB] = {}
+_SHARED_LOCK = threading.Lock()
 _CHECKED: set[str] = set()  # files found sound by this process (checked once: a full read)
 
 
@@ -97,9 +101,54 @@ class StateDB:
             except sqlite3.Error as exc:
                 raise self._refusal(exc) from None
 
+    @classmethod
+    def shared(cls, path: str | Path) -> StateDB:
+        """The process's one handle on the file at `path` (opened on first use, counted, closed by
+        the last `close`): the seen event ids, the windows and the spool of a scan then share a
+        connection, so one transaction can hold several of them."""
+        key = str(Path(path).resolve()) if str(path) != ":memory:" else None
+        if key is None:
+            return cls(path)
+        with _SHARED_LOCK:
+            found = _SHARED.get(key)
+            if found is None or found.closed:
+                found = _SHARED[key] = cls(path)
+            found.refs += 1
+            return found
+
+    refs = 0
+    closed = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; one opened inside another joins it (only the outermost commits)."""
+        with self.lock:
+            outer = self._depth == 0
+            if outer:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.conn
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self.conn.execute("COMMIT")
+
+    _depth = 0
+
     def close(self) -> None:
         with self.lock:
-            self.conn.close()
+            if self.refs > 1:
+                self.refs -= 1
+                return
+            self.refs = 0
+            if not self.closed:
+                self.closed = True
+                self.conn.close()
 
     def __enter__(self) -> StateDB:
         return self

@@ -72,21 +72,14 @@ class SeenEvents:
         with self._lock:
             rows = [(i, self._times[i]) for i in event_ids if i in self._times]
             horizon = self._newest - self.max_age
-        with self.db.lock:
-            conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany("INSERT OR IGNORE INTO seen_events VALUES (?, ?)", rows)
-                conn.execute("DELETE FROM seen_events WHERE event_time < ?", (horizon,))
-                conn.execute(
-                    "DELETE FROM seen_events WHERE event_id IN (SELECT event_id FROM seen_events "
-                    "ORDER BY event_time DESC LIMIT -1 OFFSET ?)",
-                    (self.max_events,),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self.db.transaction() as conn:
+            conn.executemany("INSERT OR IGNORE INTO seen_events VALUES (?, ?)", rows)
+            conn.execute("DELETE FROM seen_events WHERE event_time < ?", (horizon,))
+            conn.execute(
+                "DELETE FROM seen_events WHERE event_id IN (SELECT event_id FROM seen_events "
+                "ORDER BY event_time DESC LIMIT -1 OFFSET ?)",
+                (self.max_events,),
+            )
 
     def __len__(self) -> int:
         return len(self._times)

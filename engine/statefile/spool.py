@@ -83,7 +83,7 @@ class Spool:
         if self._db is None:
             if not create and not Path(self.path).exists():
                 return None
-            self._db = StateDB(self.path)
+            self._db = StateDB.shared(self.path)
             self._db.ensure(_DDL)
         return self._db
 
@@ -113,21 +113,15 @@ class Spool:
             )
             for f in findings
         ]
-        with db.lock:
-            db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                db.conn.executemany(
-                    "INSERT INTO spool (sink, finding_id, finding, status, reason, spooled_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (sink, finding_id) DO UPDATE SET finding = excluded.finding,"
-                    " status = excluded.status, reason = excluded.reason,"
-                    " attempts = spool.attempts + 1, updated_at = excluded.updated_at",
-                    rows,
-                )
-            except BaseException:
-                db.conn.execute("ROLLBACK")
-                raise
-            db.conn.execute("COMMIT")
+        with db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO spool (sink, finding_id, finding, status, reason, spooled_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (sink, finding_id) DO UPDATE SET finding = excluded.finding,"
+                " status = excluded.status, reason = excluded.reason,"
+                " attempts = spool.attempts + 1, updated_at = excluded.updated_at",
+                rows,
+            )
         return len(rows)
 
     def pending(self, sink: str, *, include_rejected: bool = False) -> Iterator[dict[str, Any]]:
@@ -158,16 +152,10 @@ class Spool:
         db = self._open(create=False)
         if db is None or not keys:
             return 0
-        with db.lock:
-            before = db.conn.total_changes
-            db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                db.conn.executemany("DELETE FROM spool WHERE sink = ? AND finding_id = ?", keys)
-            except BaseException:
-                db.conn.execute("ROLLBACK")
-                raise
-            db.conn.execute("COMMIT")
-            return db.conn.total_changes - before
+        with db.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany("DELETE FROM spool WHERE sink = ? AND finding_id = ?", keys)
+            return conn.total_changes - before
 
     def mark(self, sink: str, reasons: Mapping[str, str], *, status: str) -> None:
         """Record another failed attempt (or a rejection) of spooled findings, with its reason."""
@@ -175,18 +163,12 @@ class Spool:
         if db is None or not reasons:
             return
         now = _now()
-        with db.lock:
-            db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                db.conn.executemany(
-                    "UPDATE spool SET status = ?, reason = ?, attempts = attempts + 1, updated_at = ?"
-                    " WHERE sink = ? AND finding_id = ?",
-                    [(status, reason, now, sink, fid) for fid, reason in reasons.items()],
-                )
-            except BaseException:
-                db.conn.execute("ROLLBACK")
-                raise
-            db.conn.execute("COMMIT")
+        with db.transaction() as conn:
+            conn.executemany(
+                "UPDATE spool SET status = ?, reason = ?, attempts = attempts + 1, updated_at = ?"
+                " WHERE sink = ? AND finding_id = ?",
+                [(status, reason, now, sink, fid) for fid, reason in reasons.items()],
+            )
 
     def count(self, sink: str | None = None, *, status: str | None = PENDING) -> int:
         db = self._open(create=False)

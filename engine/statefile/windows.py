@@ -48,7 +48,7 @@ class SavedWindows:
 
 class WindowStore:
     def __init__(self, path: str | Path) -> None:
-        self.db = StateDB(path)
+        self.db = StateDB.shared(path)
         self.db.ensure(_DDL)
 
     def load(self) -> SavedWindows:
@@ -75,28 +75,21 @@ class WindowStore:
     ) -> None:
         """Replace the meta values, the rows of the rules given (others are left as they were:
         a run that selected fewer rules keeps the rest's windows) and the reported table."""
-        with self.db.lock:
-            conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(
-                    "INSERT INTO window_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                    [(name, _dumps(value).decode()) for name, value in meta.items()],
-                )
-                conn.executemany(
-                    "INSERT INTO window_state VALUES (?, ?, ?) ON CONFLICT(rule_id) DO UPDATE SET "
-                    "fingerprint = excluded.fingerprint, state = excluded.state",
-                    [(rule_id, fp, _dumps(state)) for rule_id, (fp, state) in rules.items()],
-                )
-                conn.execute("DELETE FROM window_reported")
-                conn.executemany(
-                    "INSERT INTO window_reported VALUES (?, ?, ?)",
-                    [(fid, count, ends) for fid, (count, ends) in reported.items()],
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO window_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                [(name, _dumps(value).decode()) for name, value in meta.items()],
+            )
+            conn.executemany(
+                "INSERT INTO window_state VALUES (?, ?, ?) ON CONFLICT(rule_id) DO UPDATE SET "
+                "fingerprint = excluded.fingerprint, state = excluded.state",
+                [(rule_id, fp, _dumps(state)) for rule_id, (fp, state) in rules.items()],
+            )
+            conn.execute("DELETE FROM window_reported")
+            conn.executemany(
+                "INSERT INTO window_reported VALUES (?, ?, ?)",
+                [(fid, count, ends) for fid, (count, ends) in reported.items()],
+            )
 
     def close(self) -> None:
         self.db.close()

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,13 +42,37 @@ def setup(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return tmp_path, env
 
 
-def _start(args: list[str], env: dict[str, str], **kw: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", *args],
-        env={**os.environ, "NO_COLOR": "1", **env},
-        stderr=subprocess.PIPE,
-        **kw,  # type: ignore[arg-type]
-    )
+class _Started:
+    """A scan in a child process, with its stderr read as it comes: `wait_started` returns once the
+    scan reported that it started (rules loaded, outputs open), so signals land mid-scan however
+    slow the machine is."""
+
+    def __init__(self, args: list[str], env: dict[str, str], **kw: object) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "--log-level", "info", "--log-json", *args],
+            env={**os.environ, "NO_COLOR": "1", **env},
+            stderr=subprocess.PIPE,
+            **kw,  # type: ignore[arg-type]
+        )
+        self.lines: list[bytes] = []
+        self.started = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+            if b'"scan started"' in line:
+                self.started.set()
+
+    def wait_started(self) -> None:
+        assert self.started.wait(120), b"".join(self.lines).decode()[-2000:]
+
+    def finish(self) -> tuple[int, bytes]:
+        self.process.wait(timeout=120)
+        self.reader.join(timeout=30)
+        return self.process.returncode, b"".join(self.lines)
 
 
 def test_a_reader_that_leaves_gets_no_later_scan_its_findings(setup: tuple[Path, dict[str, str]]) -> None:
@@ -75,16 +100,17 @@ def test_a_reader_that_leaves_gets_no_later_scan_its_findings(setup: tuple[Path,
 
 def test_interrupt_before_any_input_exits_130(setup: tuple[Path, dict[str, str]]) -> None:
     tmp_path, env = setup
-    process = _start(
+    scan = _Started(
         ["scan", "--no-bundled", "--rules", str(tmp_path / "rules"), "-"],
         env,
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
     )
-    time.sleep(3)  # rules loaded; the scan waits on stdin
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr.decode()[-2000:]
+    scan.wait_started()  # rules loaded; the scan waits on stdin
+    time.sleep(0.5)
+    scan.process.send_signal(signal.SIGINT)
+    code, stderr = scan.finish()
+    assert code == 130, stderr.decode()[-2000:]
     assert b"Traceback" not in stderr
 
 
@@ -94,7 +120,7 @@ def test_interrupts_with_a_sink_down_lose_nothing(setup: tuple[Path, dict[str, s
     every finding made is in the file, and each one is in the spool for the webhook; exit 3."""
     tmp_path, env = setup
     out = tmp_path / "out.jsonl"
-    process = _start(
+    scan = _Started(
         [
             "scan",
             "--no-bundled",
@@ -112,23 +138,29 @@ def test_interrupts_with_a_sink_down_lose_nothing(setup: tuple[Path, dict[str, s
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
     )
-    assert process.stdin is not None
-    process.stdin.write(b"\n".join(_records(1500)) + b"\n")
-    process.stdin.flush()
-    time.sleep(4)
+    stdin = scan.process.stdin
+    assert stdin is not None
+    scan.wait_started()
+    stdin.write(b"\n".join(_records(1500)) + b"\n")
+    stdin.flush()
+    deadline = time.monotonic() + 60
+    while not (out.exists() and out.stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.1)  # findings are being made and written
     for _ in range(signals):
-        process.send_signal(signal.SIGINT)
+        scan.process.send_signal(signal.SIGINT)
         time.sleep(0.05)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 3, stderr.decode()[-3000:]
+    code, stderr = scan.finish()
+    stdin.close()
+    assert code == 3, stderr.decode()[-3000:]
     assert b"Traceback" not in stderr
     summary = orjson.loads((tmp_path / "summary.json").read_bytes())
     made = summary["findings"]
     assert made > 0 and summary["interrupted"]
     written = {f["finding_id"] for f in map(orjson.loads, out.read_bytes().splitlines())}
-    assert len(written) == made
-    spooled = summary["sinks"]["webhook+http://127.0.0.1:9/hook"]["spooled"]
-    assert spooled == made
+    for name, tally in summary["sinks"].items():  # each finding is at its destination or spooled for it
+        assert tally["delivered"] + tally["spooled"] == made, name
+    assert len(written) == summary["sinks"][out.as_uri()]["delivered"]
+    assert summary["sinks"]["webhook+http://127.0.0.1:9/hook"]["spooled"] == made
 
 
 def test_workers_interrupted_exit_130_without_a_traceback(setup: tuple[Path, dict[str, str]]) -> None:
@@ -138,15 +170,14 @@ def test_workers_interrupted_exit_130_without_a_traceback(setup: tuple[Path, dic
         path = folder / f"part-{n:03d}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"\n".join(_records(2000, offset=n * 2000)) + b"\n")
-    process = _start(
+    scan = _Started(
         ["scan", "--no-bundled", "--rules", str(tmp_path / "rules"), str(folder), "--workers", "2"],
         env,
         stdout=subprocess.DEVNULL,
     )
-    time.sleep(4)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    if process.returncode == 0:
-        pytest.skip("the scan finished before the signal (a fast machine): nothing to interrupt")
-    assert process.returncode == 130, stderr.decode()[-3000:]
+    scan.wait_started()
+    time.sleep(0.5)
+    scan.process.send_signal(signal.SIGINT)
+    code, stderr = scan.finish()
+    assert code == 130, stderr.decode()[-3000:]
     assert b"Traceback" not in stderr
