@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.decoding import LeanPlan, decode_bytes
+from engine.decoding import DecodeLimits, LeanPlan, decode_bytes
 from engine.decoding.context import DUPLICATE
 from tests.cli.conftest import findings, run
 from tests.decoding.builders import dumps, events_of, json_lines, sample_events, skips
@@ -68,3 +68,15 @@ def test_through_the_command_a_duplicated_delivery_gives_one_finding_per_event(t
     result = run("scan", "--no-bundled", "--rules", str(tmp_path / "rules"), str(data))
     assert result.returncode == 0, result.stderr.decode()
     assert sorted(f["event_id"] for f in findings(result)) == ["r0", "r1", "r2"]
+
+
+def test_the_memory_of_event_ids_is_bounded() -> None:
+    """Past `max_remembered_ids` the memory starts over (a bounded set, never one id per record of a
+    huge JSON-lines stream): a repeat from before is read again, a later one is still caught."""
+    events = [event(eventID=f"id-{i}") for i in range(6)]
+    limits = DecodeLimits(max_remembered_ids=3)
+    data = json_lines([*events, events[5], events[0]])
+    items = list(decode_bytes(data, "f.jsonl", limits))
+    # the memory started over at id-3: id-5 again is caught, id-0 again (forgotten) is read again
+    assert [s.where for s in skips(items)] == ["f.jsonl (line 7, record 6)"]
+    assert [e["eventID"] for e in events_of(items)] == [*(e["eventID"] for e in events), "id-0"]
