@@ -53,6 +53,7 @@ FLAGS = {
     "sinks_config": "--sinks-config",
     "fail_on": "--fail-on",
     "poll_seconds": "--poll-seconds",
+    "checkpoint_every": "--checkpoint-every",
 }
 LAMBDA_VARIABLES = {
     "rule_paths": "RULES",
@@ -105,6 +106,7 @@ class ScanConfig:
     lateness: float | None = None  # seconds; None: 15 min with --follow, else the end of input
     max_groups: int = DEFAULT_MAX_GROUPS
     max_waiting: int = DEFAULT_MAX_WAITING
+    checkpoint_every: float = 5.0  # seconds between commits of a replay with --state (a stream: each blob)
     # findings: how they are written, where they go, what fails the run
     format_name: str = "native"
     output: str | None = None
@@ -125,6 +127,10 @@ class ScanConfig:
                 raise ConfigError(name, f"{getattr(self, name)} must be 1 or more")
         if self.lateness is not None and (math.isnan(self.lateness) or self.lateness < 0):
             raise ConfigError("lateness", f"{self.lateness} is not a duration", "use 30s, 15m, 1h or 2d")
+        if not 0 <= self.checkpoint_every <= 3600:
+            raise ConfigError(
+                "checkpoint_every", f"{self.checkpoint_every} is not between 0 and 3600 seconds"
+            )
         if self.poll_seconds is not None and self.poll_seconds < 0:
             raise ConfigError("poll_seconds", "must not be negative")
         if self.since and self.until and self.since >= self.until:

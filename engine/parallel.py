@@ -116,6 +116,9 @@ class _Capture:
     def finish(self) -> list[str]:
         return []
 
+    def abandon(self) -> list[str]:
+        return self.finish()
+
     def tally(self) -> WindowTally:
         return WindowTally()
 

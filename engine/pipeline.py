@@ -7,6 +7,7 @@ scope, the duplicate check and the delivery's flush. What it counts goes into on
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
@@ -35,6 +36,8 @@ class StateStage(Protocol):
     def save(self) -> None: ...
 
     def finish(self) -> list[str]: ...
+
+    def abandon(self) -> list[str]: ...
 
     def tally(self) -> WindowTally: ...
 
@@ -68,6 +71,7 @@ class Scanner:
         scope: Callable[[dict[str, Any]], bool] | None = None,
         seen: SeenEvents | None = None,
         atomic: Callable[[], AbstractContextManager[Any]] = nullcontext,
+        commit_every: float = 0.0,
         lean: bool = True,
     ) -> None:
         self.report = ScanReport(rules_run=sum(1 for rule in rules if rule.rule.generate))
@@ -79,6 +83,9 @@ class Scanner:
         self.scope = scope
         self.seen = seen
         self.atomic = atomic  # the state file's transaction, when there is one
+        self.commit_every = commit_every
+        self._committed = time.monotonic()
+        self._acks: list[Callable[[], None]] = []  # blobs read since the last commit
         self._ids: list[str] = []  # this blob's event ids, stored in `seen` once its findings are out
         self._dedup = frozenset(rule.id for rule in rules if rule.rule.dedup is not None)
         self.state: StateStage | None = stage(self.emit_finding) if stage is not None else None
@@ -107,18 +114,30 @@ class Scanner:
         self.scan_items(decode_blob(blob, lean=self.lean))
         if blob.ack is None and self.seen is None:
             return
-        if self.flush is None or self.flush():
-            # Only now, once its findings are out: the blob's event ids and the windows they fed,
-            # in one transaction, so a crash leaves both or neither — never an event passed over
-            # as seen whose window lost it. Then the source's checkpoint.
-            with self.atomic():
-                if self.seen is not None:
-                    self.seen.commit(self._ids)
-                    self._ids = []
-                if self.state is not None:
-                    self.state.save()
-            if blob.ack is not None:
-                blob.ack()
+        if blob.ack is not None:
+            self._acks.append(blob.ack)
+        if time.monotonic() - self._committed >= self.commit_every:
+            self.commit()
+
+    def commit(self) -> None:
+        """Once every finding so far is out (delivered or spooled): the event ids seen since the
+        last commit and the windows they fed, in one transaction, so a crash leaves both or
+        neither — never an event passed over as seen whose window lost it; then the sources'
+        checkpoints of the blobs read since. Done every `commit_every` seconds (0: every blob):
+        saving windows costs what they hold, so a long replay saves now and then, and a restart
+        reads again what was read since the last commit."""
+        self._committed = time.monotonic()
+        if self.flush is not None and not self.flush():
+            return
+        with self.atomic():
+            if self.seen is not None:
+                self.seen.commit(self._ids)
+                self._ids = []
+            if self.state is not None:
+                self.state.save()
+        acks, self._acks = self._acks, []
+        for ack in acks:
+            ack()
 
     def _lean_plan(self) -> LeanPlan:
         """Parse in full only the records the index gives a rule: the others are counted, scoped,
@@ -176,10 +195,15 @@ class Scanner:
         self.report.count_made(finding, self._dedup)
         self.emit(finding)
 
-    def finish(self) -> ScanReport:
-        """End of input: close (or save) open windows, emitting their findings, then stop the clock."""
+    def finish(self, *, interrupted: bool = False) -> ScanReport:
+        """End of input: commit what is read, close (or save) open windows, emitting their
+        findings, then stop the clock. An interrupted scan commits nothing more: its state file
+        stays as the last commit left it (the windows, ids and checkpoints that go together), and
+        a restart reads again from there, as after a crash."""
+        if not interrupted and (self._acks or self._ids):
+            self.commit()
         if self.state is not None:
             state, self.state = self.state, None
-            self.report.notes.extend(state.finish())
+            self.report.notes.extend(state.abandon() if interrupted else state.finish())
             self.report.windows.merge(state.tally())
         return self.report.finish()

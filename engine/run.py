@@ -90,6 +90,8 @@ def scanner(
         scope=config.scope(),
         seen=seen,
         atomic=db.transaction if db is not None else nullcontext,
+        # a stream acknowledges each blob as its findings go out; a replay commits now and then
+        commit_every=0.0 if config.follow else config.checkpoint_every,
         lean=lean,
     )
 
@@ -175,7 +177,7 @@ def run_blobs(
         with scan_collector():
             scan.scan_blobs(blobs)
     except BaseException:
-        scan.finish()
+        scan.finish(interrupted=True)  # nothing more is committed: the batch is read again
         if outputs is not None:
             outputs.interrupted = True
             outputs.close(ScanReport())
@@ -185,7 +187,8 @@ def run_blobs(
 
 def _finish(scan: Scanner, outputs: Outputs | None, ruleset: RuleSet | None) -> ScanReport:
     try:
-        report = scan.finish()  # before closing the outputs: open windows make findings at the end
+        # before closing the outputs: open windows make findings at the end
+        report = scan.finish(interrupted=scan.report.interrupted)
     except ReaderGone:
         report = scan.report.finish()
         report.reader_gone = True

@@ -74,6 +74,12 @@ from engine.types import Blob
     help="With --follow: pause between polls of S3 and the CloudTrail API (default 30 s).",
 )
 @click.option(
+    "--checkpoint-every",
+    type=click.FloatRange(min=0, max=3600),
+    help="With --state and no --follow: seconds between commits of progress (default 5); a restart "
+    "after a crash reads again what was read since. A stream commits after each input.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     help="Processes for local files (default: the number of cores); findings and their order are the same as with 1.",

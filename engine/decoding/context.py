@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.decoding.events import normalise
 from engine.decoding.limits import DecodeLimits
-from engine.decoding.records import Origin, Record, Skip
+from engine.types import Origin, Record, Skip
 
 if TYPE_CHECKING:
     from engine.decoding.lean import LeanPlan

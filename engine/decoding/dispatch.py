@@ -14,8 +14,8 @@ from typing import Any
 
 from engine.decoding.context import DecodeContext, Items
 from engine.decoding.events import is_event, json_kind
-from engine.decoding.records import Origin, Record
 from engine.decoding.shapes import cloudwatch, digest, eventbridge, lookup
+from engine.types import Origin, Record
 
 Document = dict[str, Any]
 

@@ -21,9 +21,9 @@ from engine.decoding.context import DecodeContext, Items
 from engine.decoding.dispatch import expand, expand_items
 from engine.decoding.jsontext import TRUNCATED, JSONProblem, iter_documents, loads
 from engine.decoding.reader import ChunkReader
-from engine.decoding.records import Origin, Record
 from engine.decoding.sniffing import describe_binary, text_hint
 from engine.errors import DecodeError
+from engine.types import Origin, Record
 
 _BOM = b"\xef\xbb\xbf"
 Line = tuple[int, bytes | None]  # (1-based number, content) — None: longer than the limit

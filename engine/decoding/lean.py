@@ -28,7 +28,7 @@ import msgspec
 from engine.decoding.context import DecodeContext, Items
 from engine.decoding.dispatch import expand_items
 from engine.decoding.jsontext import JSONProblem, loads
-from engine.decoding.records import Origin, Record
+from engine.types import Origin, Record
 
 Path = tuple[str, ...]
 Head = dict[str, Any]

@@ -122,6 +122,7 @@ class FileSink(_StreamSink):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.stream = path.open("ab")
+            _end_torn_line(path, self.stream)
         except OSError as exc:
             raise UsageError(f"sink {path}: cannot open for append: {exc.strerror or exc}") from None
 
@@ -137,3 +138,18 @@ class FileSink(_StreamSink):
                     raise  # a device such as /dev/null cannot be synced; a file must be
         finally:
             self.stream.close()
+
+
+def _end_torn_line(path: Path, stream: BinaryIO) -> None:
+    """A run killed mid-write may have left half a line at the end: end it, so the findings this
+    run appends (the killed run's among them: nothing unacknowledged was lost) start on a line of
+    their own instead of being glued to it."""
+    size = path.stat().st_size
+    if not size:
+        return
+    with path.open("rb") as existing:
+        existing.seek(size - 1)
+        last = existing.read(1)
+    if last != b"\n":
+        stream.write(b"\n")
+        stream.flush()

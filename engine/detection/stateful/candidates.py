@@ -116,6 +116,9 @@ class CandidateSplit:
     def finish(self) -> list[str]:
         return []
 
+    def abandon(self) -> list[str]:
+        return self.finish()
+
     def tally(self) -> WindowTally:
         return WindowTally(untimed=Counter(self.untimed))
 

@@ -343,6 +343,14 @@ class StatefulStage:
             self.store.close()
         return self.summary()
 
+    def abandon(self) -> list[str]:
+        """An interrupted scan: leave the state file as the last save left it (see Scanner.finish);
+        without one, close the windows as at the end of input — nothing outlives the run."""
+        if self.store is None:
+            return self.finish()
+        self.store.close()
+        return [f"Windows in {self.settings.state_path} are kept as the last commit left them."]
+
     def _save_reported(self, store: WindowStore) -> None:
         """Only the reported table changes after the provisional close: the windows stay as saved."""
         meta = {"version": STATE_VERSION}

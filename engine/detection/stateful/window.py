@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from engine.decoding.records import Origin
+from engine.types import Origin
 
 EventData = dict[str, Any] | bytes  # bytes: the event as orjson wrote it
 
