@@ -3,6 +3,8 @@ the summary the report makes, exit with the code the README fixes (0, 1, 2 or 3)
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,9 +137,19 @@ def scan(**params: Any) -> None:
         _say(f"trailwarden: {report.stopped}")
     if report.interrupted:
         interrupts.ignore_from_now()  # what was found is out or spooled: nothing left to stop
-    print_summary(report)
+    try:
+        print_summary(report)
+    except (BrokenPipeError, SystemExit):  # `2>&1 | head`: the summary's reader left (rich says
+        _silence_stderr()  # so with SystemExit(1)); the scan's own exit code stands
     write_summary_json(params.get("summary_json"), report)
     raise SystemExit(report.exit_code(config.fail_on))
+
+
+def _silence_stderr() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stderr.fileno())
+        os.close(devnull)
 
 
 def _say(text: str) -> None:

@@ -178,3 +178,21 @@ def test_workers_interrupted_exit_130_without_a_traceback(setup: tuple[Path, dic
     code, stderr = scan.finish()
     assert code == 130, stderr.decode()[-3000:]
     assert b"Traceback" not in stderr
+
+
+def test_a_summary_reader_that_leaves_does_not_change_the_exit_code(
+    setup: tuple[Path, dict[str, str]],
+) -> None:
+    """`trailwarden scan … 2>&1 | head -1` (the summary's reader leaves): exit 0, not rich's 1."""
+    tmp_path, env = setup
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b"\n".join(_records(50)) + b"\n")
+    command = (
+        f"{sys.executable} -m engine.cli scan --no-bundled --rules {tmp_path / 'rules'} {small}"
+        f" -o {tmp_path / 'out.jsonl'} 2>&1 | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}"
+    )
+    done = subprocess.run(
+        ["bash", "-c", command], env={**os.environ, **env}, capture_output=True, timeout=120
+    )
+    assert done.stdout.decode().strip() == "0", done.stderr.decode()[-2000:]
+    assert len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 50
