@@ -51,7 +51,7 @@ class _Builder:
         self.file = file
         self.nodes = 0
         self.scalars = yaml.constructor.SafeConstructor()
-        self.written: dict[int, int] = {}  # id of a mapping node -> pairs written in it (not merged)
+        self.written: dict[yaml.MappingNode, int] = {}  # mapping node -> pairs written in it (not merged)
 
     def build(self, node: yaml.Node, path: PathKey, positions: dict[PathKey, tuple[int, int]]) -> Any:
         self.nodes += 1
@@ -70,8 +70,10 @@ class _Builder:
         self, node: yaml.MappingNode, path: PathKey, positions: dict[PathKey, tuple[int, int]]
     ) -> dict[str, Any]:
         # An alias builds its node again, already flattened: count the written pairs on first sight.
+        # Keyed by the node itself, not id(node): a node kept as a key is never freed, so its id
+        # is never reused by a later document's node (which made false "duplicate key" errors).
         written = self.written.setdefault(
-            id(node), sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+            node, sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
         )
         self.scalars.flatten_mapping(node)  # resolves YAML merge keys (<<) the way safe_load does
         merged = len(node.value) - written  # flatten_mapping puts the merged pairs first
